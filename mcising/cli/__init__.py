@@ -1,0 +1,63 @@
+"""The ``mcising`` command line: one subcommand per task.
+
+Errors are printed as one line on stderr with a non-zero exit status; progress bars
+and log messages go to stderr, results to stdout.
+"""
+
+import argparse
+import logging
+import sys
+
+from .. import __version__
+from ..errors import McisingError
+from . import entropy
+
+__all__ = ["main"]
+
+# Modules with register(subparsers); each sets a ``handler`` default.
+SUBCOMMANDS = [entropy]
+
+# Exit statuses.
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser():
+    """Return the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="mcising",
+        description="Entropy of binary spin models on networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"mcising {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="only errors on stderr")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.ERROR if args.quiet else logging.INFO,
+        format="mcising: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.handler(args)
+    except McisingError as exc:
+        print(f"mcising: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"mcising: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("mcising: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
