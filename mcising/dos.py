@@ -139,7 +139,7 @@ class DensityOfStates:
         return out
 
     def to_dataarray(self):
-        """Return :math:`\\log g` as an :class:`xarray.DataArray` with dims (n, m)."""
+        r"""Return :math:`\log g` as an :class:`xarray.DataArray` with dims (n, m)."""
         import xarray as xr
 
         return xr.DataArray(

@@ -236,6 +236,8 @@ class IsingModel:
                 "lower) to choose how to make its couplings symmetric"
             )
         labels = list(graph.nodes)
+        if not labels:
+            raise InvalidInputError("the graph has no nodes; a model needs at least one")
         for u, v, value in graph.edges(data=weight, default=1.0):
             try:
                 ok = np.isfinite(float(value))

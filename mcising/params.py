@@ -54,26 +54,27 @@ def parse_values(text, name="value"):
     [1.0, 2.5]
     """
     text = str(text).strip()
+    malformed = InvalidInputError(
+        f"--{name} {text!r} is not a number, a list a,b,c or a range a:b:step"
+    )
     try:
-        if ":" in text:
-            parts = [float(p) for p in text.split(":")]
-            if len(parts) != 3:
-                raise ValueError
-            start, stop, step = parts
-            if step <= 0 or stop < start or not all(map(math.isfinite, parts)):
-                raise InvalidInputError(
-                    f"--{name} range {text!r} needs start <= stop and step > 0"
-                )
-            count = math.floor((stop - start) / step * (1 + 1e-12) + 1e-9)
-            if count > 1_000_000:
-                raise InvalidInputError(f"--{name} range {text!r} has over 1e6 points")
-            values = start + step * np.arange(count + 1)
-        else:
-            values = np.array([float(v) for v in text.split(",")])
+        parts = [float(p) for p in text.split(":" if ":" in text else ",")]
     except ValueError:
-        raise InvalidInputError(
-            f"--{name} {text!r} is not a number, a list a,b,c or a range a:b:step"
-        ) from None
+        raise malformed from None
+    if ":" not in text:
+        values = np.array(parts)
+    elif len(parts) != 3:
+        raise malformed
+    else:
+        start, stop, step = parts
+        if step <= 0 or stop < start or not all(map(math.isfinite, parts)):
+            raise InvalidInputError(
+                f"--{name} range {text!r} needs start <= stop and step > 0"
+            )
+        count = math.floor((stop - start) / step * (1 + 1e-12) + 1e-9)
+        if count > 1_000_000:
+            raise InvalidInputError(f"--{name} range {text!r} has over 1e6 points")
+        values = start + step * np.arange(count + 1)
     if not np.all(np.isfinite(values)):
         raise InvalidInputError(f"--{name} {text!r} contains a non-finite value")
     return np.array([float(f"{v:.{_SIGNIFICANT}g}") for v in values])

@@ -25,7 +25,7 @@ def _x_axis(results):
 
 
 def plot_curve(results, path=None, *, quantity="entropy", ax=None, title=None):
-    """Plot a quantity against the parameter that varies, one line per other setting.
+    r"""Plot a quantity against the parameter that varies, one line per other setting.
 
     Parameters
     ----------
@@ -44,7 +44,7 @@ def plot_curve(results, path=None, *, quantity="entropy", ax=None, title=None):
 
     Notes
     -----
-    Where standard errors are positive a band of :math:`\\pm 1.96` standard errors
+    Where standard errors are positive a band of :math:`\pm 1.96` standard errors
     is shaded around the line.
     """
     import matplotlib

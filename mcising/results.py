@@ -161,9 +161,11 @@ class Results(tuple):
     """
 
     def __new__(cls, estimates=()):
+        """Collect estimates, in the order given."""
         return super().__new__(cls, estimates)
 
     def __getattr__(self, name):
+        """Return a scalar field of every estimate as an array."""
         fields = {f.name for f in dataclasses.fields(Estimate)}
         if name in fields and name not in ("details", "node_activity",
                                             "node_activity_stderr", "theta"):

@@ -182,7 +182,7 @@ def density_of_states(model, *, max_nodes=None, progress=None):
 
 def enumerate_points(model, points=None, *, node_activity=False, max_nodes=None,
                      progress=None):
-    """Exact thermodynamics of any model at many points from one enumeration.
+    r"""Exact thermodynamics of any model at many points from one enumeration.
 
     Parameters
     ----------
@@ -190,7 +190,7 @@ def enumerate_points(model, points=None, *, node_activity=False, max_nodes=None,
     points : sequence of Point or (theta, w, eps), optional
         Default: the model's own parameters.
     node_activity : bool
-        Also compute the per-node activity :math:`\\langle S_i \\rangle`.
+        Also compute the per-node activity :math:`\langle S_i \rangle`.
     max_nodes : int, optional
         Size limit (default :data:`DEFAULT_MAX_NODES`).
     progress : bool or None

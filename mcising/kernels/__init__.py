@@ -1,0 +1,1 @@
+"""numba kernels: contiguous arrays and scalars in, arrays out; no validation."""

@@ -12,7 +12,7 @@ __all__ = ["popcount", "trailing_zeros"]
 
 @intrinsic
 def popcount(typingctx, value):
-    """Number of set bits of an unsigned 64-bit integer."""
+    """Return the number of set bits of an unsigned 64-bit integer."""
     if not isinstance(value, types.Integer):
         return None
     sig = types.uint64(types.uint64)
@@ -26,7 +26,7 @@ def popcount(typingctx, value):
 
 @intrinsic
 def trailing_zeros(typingctx, value):
-    """Index of the lowest set bit of a nonzero unsigned 64-bit integer."""
+    """Return the index of the lowest set bit of a nonzero unsigned 64-bit integer."""
     if not isinstance(value, types.Integer):
         return None
     sig = types.uint64(types.uint64)

@@ -191,7 +191,7 @@ def _low_tables(indptr, indices, data, half_theta, n_block):
 @njit(cache=True, parallel=True, nogil=True)
 def weighted_moments(indptr, indices, data, half_theta, w, eps, n_low, first_chunk,
                      n_chunks, track_nodes):
-    """Exact Boltzmann moments over every state of a weighted graph.
+    r"""Exact Boltzmann moments over every state of a weighted graph.
 
     The lowest ``min(n_low, 11)`` bits form a block whose coupling, activity and
     threshold terms come from tables built once; the block's couplings to the higher
@@ -203,13 +203,13 @@ def weighted_moments(indptr, indices, data, half_theta, w, eps, n_low, first_chu
     indptr, indices, data : int64[N+1], int64[nnz], float64[nnz]
         Symmetric CSR weights :math:`C`.
     half_theta : float64[P, N]
-        :math:`\\theta_i / 2` for each of the P parameter points.
+        :math:`\theta_i / 2` for each of the P parameter points.
     w, eps : float64[P]
         Coupling and inverse temperature of each point.
     n_low, first_chunk, n_chunks : int
         As in :func:`count_nm`.
     track_nodes : bool
-        Also accumulate the per-node activity :math:`\\langle S_i \\rangle`.
+        Also accumulate the per-node activity :math:`\langle S_i \rangle`.
 
     Returns
     -------

@@ -36,11 +36,11 @@ def next_u64(s):
 
 @njit(cache=True, inline="always")
 def uniform(s):
-    """A uniform double in [0, 1) with 53 random bits."""
+    """Return a uniform double in [0, 1) with 53 random bits."""
     return np.float64(next_u64(s) >> np.uint64(11)) * _INV_2_53
 
 
 @njit(cache=True, inline="always")
 def below(s, n):
-    """A uniform integer in [0, n) (Lemire's multiply-shift, bias below 2^-32 n)."""
+    """Return a uniform integer in [0, n) (Lemire's multiply-shift, bias below 2^-32 n)."""
     return np.int64(((next_u64(s) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
