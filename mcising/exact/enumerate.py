@@ -47,6 +47,7 @@ DEFAULT_MAX_NODES = 34
 _HARD_MAX_NODES = 62
 # Bits enumerated inside one chunk, and states per kernel call (one progress step).
 _CHUNK_BITS = 16
+_MIN_CHUNK_BITS = 11
 _STATES_PER_CALL = 1 << 27
 # Measured single-thread costs in seconds per state (benchmarks/bench_exact.py).
 _COST_COUNT = 2.8e-9
@@ -114,7 +115,8 @@ def _check_size(model, max_nodes, seconds):
 
 def _chunking(n_nodes):
     """Bits inside a chunk, number of chunks, and chunks per kernel call."""
-    n_low = min(n_nodes, _CHUNK_BITS)
+    # At least eight chunks once N allows, so that every thread has work.
+    n_low = min(n_nodes, _CHUNK_BITS, max(n_nodes - 3, _MIN_CHUNK_BITS))
     n_chunks = 1 << (n_nodes - n_low)
     per_call = max(1, min(n_chunks, _STATES_PER_CALL >> n_low))
     return n_low, n_chunks, per_call
