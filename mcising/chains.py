@@ -253,7 +253,7 @@ def run_phase(run, n_sweeps, *, swap_every, thin=1, record=False, out=None,
 
 def run_ladder(model, ladder_w, ladder_eps, *, sampler, order, n_chains, n_sweeps,
                burn_in, thin, seed, init, record_node_activity, keep_states,
-               swap_every, reorder, progress, kind, adapt=None):
+               swap_every, reorder, progress, kind, adapt=None, extra_attrs=None):
     """Burn in, then record; the engine behind :func:`sample` and tempering.
 
     ``adapt``, if given, is called as ``adapt(run, burn_in, bar) -> interrupted``
@@ -317,7 +317,7 @@ def run_ladder(model, ladder_w, ladder_eps, *, sampler, order, n_chains, n_sweep
         "thin": thin, "swap_every": swap_every, "init": init if isinstance(init, str)
         else "given", "seed_entropy": str(run.seed_sequence.entropy),
         "interrupted": interrupted, "seconds": time.perf_counter() - start,
-        "kernel": "table" if run.use_table else "field",
+        "kernel": "table" if run.use_table else "field", **(extra_attrs or {}),
     }
     idata = _samples.to_inference_data(series, constants, attrs,
                                        keep_ladder=kind == "tempering")
