@@ -10,12 +10,12 @@ import sys
 
 from .. import __version__
 from ..errors import McisingError
-from . import entropy
+from . import entropy, sample
 
 __all__ = ["main"]
 
 # Modules with register(subparsers); each sets a ``handler`` default.
-SUBCOMMANDS = [entropy]
+SUBCOMMANDS = [entropy, sample]
 
 # Exit statuses.
 EXIT_ERROR = 2
