@@ -34,5 +34,6 @@ def progress_bar(total, desc, *, progress=None, expected_seconds=0.0, unit="it")
         Name of one unit of work.
     """
     show = expected_seconds > AUTO_SECONDS if progress is None else bool(progress)
-    return tqdm(total=total, desc=desc, unit=unit, disable=not show, file=sys.stderr,
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, disable=not show,
+                file=sys.stderr,
                 leave=False, dynamic_ncols=True)
