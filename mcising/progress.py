@@ -35,5 +35,4 @@ def progress_bar(total, desc, *, progress=None, expected_seconds=0.0, unit="it")
     """
     show = expected_seconds > AUTO_SECONDS if progress is None else bool(progress)
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, disable=not show,
-                file=sys.stderr,
-                leave=False, dynamic_ncols=True)
+                file=sys.stderr, leave=False, dynamic_ncols=True)
