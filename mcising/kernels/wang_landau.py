@@ -1,0 +1,420 @@
+r"""Wang-Landau walkers on an integer lattice of energy levels, one walker per thread.
+
+A walker holds a state of the binary spins and its own estimate :math:`\log g` over
+``n_levels`` levels. The level of a state is a linear function of its number of active
+nodes :math:`n` and active edges :math:`m` (unit weights),
+
+.. math::
+
+    \ell(S) = c_n\, n + c_m\, m + c_0,
+
+which covers both the joint lattice :math:`(n, m)` (:math:`c_n = M + 1`,
+:math:`c_m = 1`) and the energy lattice of one parameter point whose
+:math:`\theta/2 : W` is rational. :func:`run_binned` is the same walk on real-valued
+energies cut into bins of equal width.
+
+A trial picks a node uniformly, proposes its flip and accepts it with probability
+:math:`\min(1, g(\ell)/g(\ell'))`; then :math:`\log g(\ell_{\rm now}) \mathrel{+}=
+\ln f` and the histogram :math:`H(\ell_{\rm now})` grows by one. Stage 0 halves
+:math:`\ln f` each time the histogram is flat over the levels found so far; once
+:math:`\ln f < 1/t`, with :math:`t` the number of trials per known level, stage 1 sets
+:math:`\ln f = 1/t` (Belardinelli and Pereyra). A walker stops (stage 2) when
+:math:`\ln f` falls to ``log_f_final``.
+
+Every piece of a walker's state lives in the arrays passed in, so a run cut into any
+number of calls is bit-for-bit the same as one call, and the result does not depend on
+how walkers are spread over threads.
+
+References
+----------
+.. [1] F. Wang and D. P. Landau, Phys. Rev. Lett. 86, 2050 (2001),
+   doi:10.1103/PhysRevLett.86.2050.
+.. [2] R. E. Belardinelli and V. D. Pereyra, Phys. Rev. E 75, 046701 (2007),
+   doi:10.1103/PhysRevE.75.046701.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from .rng import below, uniform
+
+__all__ = [
+    "ACCEPTED",
+    "HIGH",
+    "LAST_END",
+    "LATE_FOUND",
+    "LOW",
+    "N_COUNTERS",
+    "N_KNOWN",
+    "N_TRACE",
+    "ROUND_TRIPS",
+    "STAGE",
+    "TRIALS",
+    "run_binned",
+    "run_lattice",
+]
+
+# Columns of the per-walker int64 counters.
+TRIALS = 0  # trials made so far
+STAGE = 1  # 0: halving ln f on flat histograms, 1: ln f = 1/t, 2: finished
+N_KNOWN = 2  # levels found so far
+N_TRACE = 3  # entries written to the ln f trace
+LAST_END = 4  # last extreme level touched: 0 none, 1 lowest, 2 highest
+ROUND_TRIPS = 5  # lowest -> highest -> lowest round trips
+LATE_FOUND = 6  # levels found after the switch to 1/t
+ACCEPTED = 7  # accepted flips
+LOW = 8  # lowest known level index
+HIGH = 9  # highest known level index
+N_COUNTERS = 10
+# Trials between two updates of ln f = 1/t in stage 1.
+_BLOCK = 1024
+
+
+@njit(cache=True, inline="always")
+def _flat(hist, visited, flatness):
+    """Return True when every known level has H > 0 and min H >= flatness * mean H."""
+    total = 0
+    count = 0
+    lowest = np.int64(1) << np.int64(62)
+    for level in range(hist.shape[0]):
+        if visited[level]:
+            h = hist[level]
+            total += h
+            count += 1
+            if h < lowest:
+                lowest = h
+    if count == 0 or lowest == 0:
+        return False
+    return lowest >= flatness * (total / count)
+
+
+@njit(cache=True)
+def _schedule(counters, log_f, hist, visited, trace, flatness, log_f_final,
+              check_every):
+    r"""Apply the ln f schedule at an aligned trial count; return the next such count.
+
+    Events happen only when the trial count is a multiple of ``check_every`` (stage
+    0: flatness check) or of ``_BLOCK`` (stage 1: :math:`\ln f = 1/t`), so a run cut
+    into calls at any trial count makes exactly the same moves.
+    """
+    trials = counters[TRIALS]
+    if trials > 0:
+        if counters[STAGE] == 1 and trials % _BLOCK == 0:
+            # 1/t stage: t counts trials per known level.
+            log_f[0] = counters[N_KNOWN] / trials
+            if log_f[0] <= log_f_final:
+                counters[STAGE] = 2
+        elif (counters[STAGE] == 0 and trials % check_every == 0
+              and _flat(hist, visited, flatness)):
+            log_f[0] *= 0.5
+            hist[:] = 0
+            inv_t = counters[N_KNOWN] / trials
+            if log_f[0] < inv_t:
+                counters[STAGE] = 1
+                log_f[0] = inv_t
+            k = counters[N_TRACE]
+            if k < trace.shape[0]:
+                trace[k, 0] = trials
+                trace[k, 1] = log_f[0]
+                counters[N_TRACE] = k + 1
+            if log_f[0] <= log_f_final:
+                counters[STAGE] = 2
+    step = check_every if counters[STAGE] == 0 else _BLOCK
+    return (trials // step + 1) * step
+
+
+@njit(cache=True, inline="always")
+def _found(level, cur, log_g, visited, counters):
+    """Register a level seen for the first time; it starts from the current log g."""
+    visited[level] = 1
+    log_g[level] = log_g[cur]
+    counters[N_KNOWN] += 1
+    if counters[STAGE] >= 1:
+        counters[LATE_FOUND] += 1
+    if level < counters[LOW]:
+        counters[LOW] = level
+    if level > counters[HIGH]:
+        counters[HIGH] = level
+
+
+@njit(cache=True, inline="always")
+def _visit(cur, counters, last_end, low, high):
+    """Return the new last extreme touched, counting lowest-highest-lowest trips."""
+    if cur == low:
+        if last_end == 2:
+            counters[ROUND_TRIPS] += 1
+        return 1
+    if cur == high:
+        return 2
+    return last_end
+
+
+@njit(cache=True)
+def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
+                  counters, log_f, trace, rng, n_trials, flatness, log_f_final,
+                  check_every):
+    n_nodes = spins.shape[0]
+    cur = level[0]
+    # A private copy of the random state: walkers' rows share cache lines.
+    state = rng.copy()
+    end = counters[TRIALS] + n_trials
+    while counters[TRIALS] < end:
+        seg_end = min(_schedule(counters, log_f, hist, visited, trace, flatness,
+                                log_f_final, check_every), end)
+        if counters[STAGE] == 2:
+            break
+
+        # A segment of trials with a constant ln f: the hot loop.
+        lf = log_f[0]
+        accepted = 0
+        last_end = counters[LAST_END]
+        for _ in range(counters[TRIALS], seg_end):
+            node = below(state, n_nodes)
+            active = 0
+            for p in range(indptr[node], indptr[node + 1]):
+                active += spins[indices[p]]
+            step = c_n + c_m * active
+            new = cur + step if spins[node] == 0 else cur - step
+            if not visited[new]:
+                _found(new, cur, log_g, visited, counters)
+            delta = log_g[cur] - log_g[new]
+            if delta >= 0.0 or uniform(state) < np.exp(delta):
+                spins[node] = 1 - spins[node]
+                cur = new
+                accepted += 1
+            log_g[cur] += lf
+            hist[cur] += 1
+            last_end = _visit(cur, counters, last_end, counters[LOW], counters[HIGH])
+        counters[ACCEPTED] += accepted
+        counters[LAST_END] = last_end
+        counters[TRIALS] = seg_end
+    rng[:] = state
+    level[0] = cur
+
+
+@njit(cache=True, parallel=True)
+def run_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
+                counters, log_f, trace, rng, n_trials, flatness, log_f_final,
+                check_every):
+    r"""Advance every walker by up to ``n_trials`` trials on a lattice of levels.
+
+    Parameters
+    ----------
+    indptr, indices : int64[N + 1], int32[2M]
+        CSR adjacency of a unit-weight graph.
+    c_n, c_m : int64
+        Level steps per active node and per active edge.
+    spins : int8[K, N]
+        Walker states (updated).
+    level : int64[K, 1]
+        Current level of each walker (updated).
+    log_g : float64[K, L]
+        Running :math:`\log g` estimates (updated; arbitrary offset per walker).
+    hist : int64[K, L]
+        Visit histograms since the last reduction of ``ln f`` (updated).
+    visited : uint8[K, L]
+        1 for the levels each walker has found (updated).
+    counters : int64[K, N_COUNTERS]
+        See the column constants of this module (updated).
+    log_f : float64[K, 1]
+        Current modification factor :math:`\ln f` (updated).
+    trace : float64[K, T, 2]
+        (trials, ln f) at each reduction in stage 0 and at the switch to 1/t.
+    rng : uint64[K, 4]
+        xoshiro256** states (updated).
+    n_trials : int
+        Trials per walker in this call (fewer if the walker finishes).
+    flatness : float
+        Stage-0 flatness criterion on min H / mean H.
+    log_f_final : float
+        The walker stops when :math:`\ln f` reaches this.
+    check_every : int
+        Trials between flatness checks.
+    """
+    for k in prange(spins.shape[0]):
+        _walk_lattice(indptr, indices, c_n, c_m, spins[k], level[k], log_g[k], hist[k],
+                      visited[k], counters[k], log_f[k], trace[k], rng[k], n_trials,
+                      flatness, log_f_final, check_every)
+
+
+@njit(cache=True)
+def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
+                 energy, level, log_g, hist, visited, counters, log_f, trace, rng,
+                 n_trials, flatness, log_f_final, check_every):
+    n_nodes = spins.shape[0]
+    n_levels = log_g.shape[0]
+    cur = level[0]
+    e_cur = energy[0]
+    # A private copy of the random state: walkers' rows share cache lines.
+    state = rng.copy()
+    end = counters[TRIALS] + n_trials
+    while counters[TRIALS] < end:
+        seg_end = min(_schedule(counters, log_f, hist, visited, trace, flatness,
+                                log_f_final, check_every), end)
+        if counters[STAGE] == 2:
+            break
+
+        lf = log_f[0]
+        accepted = 0
+        last_end = counters[LAST_END]
+        for _ in range(counters[TRIALS], seg_end):
+            node = below(state, n_nodes)
+            field = 0.0
+            for p in range(indptr[node], indptr[node + 1]):
+                field += data[p] * spins[indices[p]]
+            field = w * field - theta_half[node]
+            e_new = e_cur - field if spins[node] == 0 else e_cur + field
+            new = np.int64(np.floor((e_new - e_min) * inv_width))
+            # Levels outside the range are refused (the range is found beforehand).
+            if 0 <= new < n_levels:
+                if not visited[new]:
+                    _found(new, cur, log_g, visited, counters)
+                delta = log_g[cur] - log_g[new]
+                if delta >= 0.0 or uniform(state) < np.exp(delta):
+                    spins[node] = 1 - spins[node]
+                    cur = new
+                    e_cur = e_new
+                    accepted += 1
+            log_g[cur] += lf
+            hist[cur] += 1
+            last_end = _visit(cur, counters, last_end, counters[LOW], counters[HIGH])
+        counters[ACCEPTED] += accepted
+        counters[LAST_END] = last_end
+        counters[TRIALS] = seg_end
+    rng[:] = state
+    level[0] = cur
+    energy[0] = e_cur
+
+
+@njit(cache=True, parallel=True)
+def run_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins, energy,
+               level, log_g, hist, visited, counters, log_f, trace, rng, n_trials,
+               flatness, log_f_final, check_every):
+    r"""Advance every walker by up to ``n_trials`` trials on binned real energies.
+
+    Parameters are those of :func:`run_lattice`, except: ``data`` (float64[2M], the
+    weights), ``theta_half`` (float64[N], :math:`\theta_i / 2`), ``w`` (the
+    coupling), ``e_min`` and ``inv_width`` (the level of energy E is
+    ``floor((E - e_min) * inv_width)``) and ``energy`` (float64[K, 1], each walker's
+    exact current energy, updated).
+    """
+    for k in prange(spins.shape[0]):
+        _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins[k],
+                     energy[k], level[k], log_g[k], hist[k], visited[k], counters[k],
+                     log_f[k], trace[k], rng[k], n_trials, flatness, log_f_final,
+                     check_every)
+
+
+@njit(cache=True, parallel=True)
+def run_multicanonical(indptr, indices, data, theta_half, w, e_min, inv_width, log_g,
+                       spins, energy, rng, n_samples, thin, out_energy, out_n, out_q):
+    r"""Sample with frozen weights :math:`1/g(\ell)` and record exact observables.
+
+    Parameters
+    ----------
+    log_g : float64[K, L]
+        Frozen :math:`\log g` per walker (``-inf`` is never entered).
+    spins, energy, rng : as in :func:`run_binned` (updated).
+    n_samples, thin : int
+        Samples per walker, and trials between two samples.
+    out_energy, out_n, out_q : float64[K, n_samples]
+        Exact energy, number of active nodes and coupling sum of each sample.
+    """
+    for k in prange(spins.shape[0]):
+        s = spins[k]
+        st = rng[k]
+        g = log_g[k]
+        n_nodes = s.shape[0]
+        e_cur = energy[k, 0]
+        cur = np.int64(np.floor((e_cur - e_min) * inv_width))
+        for j in range(n_samples):
+            for _ in range(thin):
+                node = below(st, n_nodes)
+                field = 0.0
+                for p in range(indptr[node], indptr[node + 1]):
+                    field += data[p] * s[indices[p]]
+                field = w * field - theta_half[node]
+                e_new = e_cur - field if s[node] == 0 else e_cur + field
+                new = np.int64(np.floor((e_new - e_min) * inv_width))
+                if 0 <= new < g.shape[0] and np.isfinite(g[new]):
+                    delta = g[cur] - g[new]
+                    if delta >= 0.0 or uniform(st) < np.exp(delta):
+                        s[node] = 1 - s[node]
+                        cur = new
+                        e_cur = e_new
+            # Recompute the sample's energy exactly (no drift from the increments).
+            n_active = 0.0
+            half = 0.0
+            q = 0.0
+            for i in range(n_nodes):
+                if s[i]:
+                    n_active += 1.0
+                    half += theta_half[i]
+                    for p in range(indptr[i], indptr[i + 1]):
+                        if indices[p] > i:
+                            q += data[p] * s[indices[p]]
+            e_cur = half - w * q
+            cur = min(max(np.int64(np.floor((e_cur - e_min) * inv_width)), 0),
+                      g.shape[0] - 1)
+            out_energy[k, j] = e_cur
+            out_n[k, j] = n_active
+            out_q[k, j] = q
+        energy[k, 0] = e_cur
+
+
+@njit(cache=True)
+def anneal_extreme(indptr, indices, data, theta_half, w, sign, spins, rng, n_sweeps,
+                   beta_max):
+    r"""Lowest (``sign=1``) or highest (``sign=-1``) energy found by annealing.
+
+    Metropolis on :math:`\mathrm{sign}\cdot H` with the inverse temperature rising
+    geometrically from :math:`10^{-2}` to ``beta_max`` over ``n_sweeps`` sweeps, then
+    greedy single flips until none lowers :math:`\mathrm{sign}\cdot H`.
+
+    Parameters
+    ----------
+    spins : int8[N]
+        Start state (updated to the final state).
+    rng : uint64[4]
+        xoshiro256** state (updated).
+
+    Returns
+    -------
+    float
+        The energy :math:`H` of the final state.
+    """
+    n_nodes = spins.shape[0]
+    energy = 0.0
+    for i in range(n_nodes):
+        if spins[i]:
+            energy += theta_half[i]
+            for p in range(indptr[i], indptr[i + 1]):
+                if indices[p] > i and spins[indices[p]]:
+                    energy -= w * data[p]
+    ratio = (beta_max / 1e-2) ** (1.0 / max(n_sweeps - 1, 1))
+    beta = 1e-2
+    improved = True
+    sweep = 0
+    while sweep < n_sweeps or improved:
+        improved = False
+        for _ in range(n_nodes):
+            node = below(rng, n_nodes)
+            field = 0.0
+            for p in range(indptr[node], indptr[node + 1]):
+                field += data[p] * spins[indices[p]]
+            field = w * field - theta_half[node]
+            delta = -field if spins[node] == 0 else field
+            change = sign * delta
+            greedy = sweep >= n_sweeps
+            if change < 0.0 or (not greedy and uniform(rng) < np.exp(-beta * change)):
+                spins[node] = 1 - spins[node]
+                energy += delta
+                if change < 0.0:
+                    improved = True
+        if sweep < n_sweeps:
+            improved = True
+        beta *= ratio
+        sweep += 1
+        if sweep > n_sweeps + 100 * n_nodes:
+            break
+    return energy

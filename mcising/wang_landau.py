@@ -1,0 +1,513 @@
+r"""Wang-Landau density of states: the whole entropy surface from one run.
+
+Wang-Landau walkers estimate the density of states :math:`g` by a random walk that
+visits every level equally often. Three choices of levels:
+
+* ``"nm"`` (unit weights and a uniform threshold): the joint lattice of :math:`n`
+  active nodes and :math:`m` active edges. :math:`H = \tfrac{\theta}{2} n - W m`, so
+  :math:`\log g(n, m)` gives :math:`\log Z`, the entropy, :math:`\langle H\rangle`
+  and the heat capacity at every :math:`(\theta, W, \epsilon)`.
+* ``"energy"``: the exact energy lattice at one :math:`(\theta, W)` when the weights
+  are units, :math:`\theta` is uniform and :math:`\theta/2 : W` is rational
+  (:math:`H = u\,(p\,n - q\,m)`); it answers every :math:`\epsilon` at that point.
+* ``"binned"`` (real weights): energy bins at one :math:`(\theta, W)`, followed by a
+  multicanonical production run whose samples are reweighted exactly (see
+  :mod:`mcising.wl_binned`).
+
+The modification factor follows the 1/t schedule of Belardinelli and Pereyra [2]_,
+with :math:`t` counted in trials per known level. Several independent walkers run in
+parallel; the spread between them gives the error bars. Levels that no state can reach
+are never waited for: the flatness criterion runs over the levels found so far, and a
+level found later starts from the current walker's :math:`\log g`. Every table is
+normalised to :math:`\sum g = 2^N`.
+
+References
+----------
+.. [1] F. Wang and D. P. Landau, Phys. Rev. Lett. 86, 2050 (2001),
+   doi:10.1103/PhysRevLett.86.2050.
+.. [2] R. E. Belardinelli and V. D. Pereyra, Phys. Rev. E 75, 046701 (2007),
+   doi:10.1103/PhysRevE.75.046701.
+.. [3] T. Vogel, Y. W. Li, T. Wuest and D. P. Landau, Phys. Rev. Lett. 110, 210603
+   (2013), doi:10.1103/PhysRevLett.110.210603.
+"""
+
+import json
+import logging
+import os
+import tempfile
+import time
+import warnings
+from fractions import Fraction
+
+import numpy as np
+
+from . import wl_binned
+from .errors import ConvergenceWarning, InvalidInputError
+from .kernels import wang_landau as kern
+from .progress import progress_bar
+from .rng import spawn_seeds
+from .wl_results import (
+    EnergyDensityOfStates,
+    WangLandauDensityOfStates,
+    normalise_log_g,
+)
+
+__all__ = ["DEFAULT_FLATNESS", "DEFAULT_LOG_F_FINAL", "WangLandau", "wang_landau"]
+
+logger = logging.getLogger(__name__)
+
+# Flatness criterion min H >= 0.8 <H> of Wang and Landau (2001).
+DEFAULT_FLATNESS = 0.8
+# Final ln f; in the 1/t stage this is t = 1e6 trials per level.
+DEFAULT_LOG_F_FINAL = 1e-6
+DEFAULT_WALKERS = 8
+# Largest denominator tried when writing theta/2 : W as a ratio of integers.
+_MAX_DENOMINATOR = 64
+# Largest energy lattice accepted (levels).
+_MAX_LEVELS = 50_000_000
+# Entries of the ln f history kept per walker.
+_TRACE = 64
+# Target wall time of one kernel call (seconds): progress, checkpoints and Ctrl-C.
+_CALL_SECONDS = 0.5
+_CHECKPOINT_VERSION = 1
+_LEVELS = ("auto", "nm", "energy", "binned")
+
+
+def _energy_lattice(model):
+    """Return (unit, p, q) with H = unit (p n - q m) exactly, or None."""
+    half, w = float(model.theta[0]) / 2, float(model.w)
+    if half == 0 and w == 0:
+        return 1.0, 0, 0
+    if w == 0:
+        return abs(half), int(np.sign(half)), 0
+    if half == 0:
+        return abs(w), 0, int(np.sign(w))
+    ratio = Fraction(half / w).limit_denominator(_MAX_DENOMINATOR)
+    if abs(float(ratio) * w - half) > 1e-12 * max(abs(half), abs(w)):
+        return None
+    unit = abs(w) / ratio.denominator
+    return unit, int(round(half / unit)), int(round(w / unit))
+
+
+class WangLandau:
+    r"""A resumable set of Wang-Landau walkers on one model.
+
+    Parameters
+    ----------
+    model : IsingModel
+        The network; for ``levels="energy"`` or ``"binned"`` also its ``theta`` and
+        ``w`` (the inverse temperature is free afterwards).
+    levels : {"auto", "nm", "energy", "binned"}
+        ``"auto"`` is ``"nm"`` for unit weights and a uniform threshold, otherwise
+        ``"binned"``. ``"energy"`` falls back to ``"binned"`` when the energy has no
+        exact integer lattice.
+    n_walkers : int
+        Independent walkers K (at least 2 for error bars); they run in parallel.
+    flatness : float
+        Stage-0 criterion :math:`\min H \ge` ``flatness`` :math:`\langle H\rangle`.
+    log_f_final : float
+        A walker stops when :math:`\ln f` reaches this. In the 1/t stage
+        :math:`\ln f = L/\text{trials}`, so a walker makes about ``L / log_f_final``
+        trials for ``L`` reachable levels.
+    seed : None, int or numpy.random.SeedSequence
+        Same seed, same result, whatever the number of threads.
+    n_bins : int, optional
+        Binned mode: number of bins over the energy range (default below).
+    windows : int
+        Replica-exchange energy windows; only 1 is implemented.
+
+    Raises
+    ------
+    InvalidInputError
+        For ``levels="nm"`` on weighted edges or non-uniform theta, or bad settings.
+    NotImplementedError
+        For ``windows > 1``.
+
+    Notes
+    -----
+    A trial proposes one node flip, accepted with probability
+    :math:`\min(1, g(\ell)/g(\ell'))`; afterwards :math:`\ln g(\ell_{\rm now})`
+    grows by :math:`\ln f`. Stage 0 halves :math:`\ln f` whenever the histogram is
+    flat over the known levels, until :math:`\ln f < 1/t` with :math:`t` the trials
+    per known level; from then on :math:`\ln f = 1/t` [2]_.
+
+    Examples
+    --------
+    >>> import mcising
+    >>> model = mcising.load_model("grid_2d:3,3")
+    >>> wl = WangLandau(model, n_walkers=4, log_f_final=1e-4, seed=1).run()
+    >>> dos = wl.density_of_states()
+    >>> bool(abs(dos.estimates(mcising.params.points_for(model, None))[0].log_z
+    ...          - 9 * np.log(2) - 0.0) < 5.0)
+    True
+    """
+
+    def __init__(self, model, *, levels="auto", n_walkers=DEFAULT_WALKERS,
+                 flatness=DEFAULT_FLATNESS, log_f_final=DEFAULT_LOG_F_FINAL, seed=None,
+                 n_bins=None, windows=1):
+        if levels not in _LEVELS:
+            raise InvalidInputError(
+                f"levels must be one of {', '.join(_LEVELS)}, got {levels!r}"
+            )
+        if windows != 1:
+            raise NotImplementedError(
+                "replica-exchange Wang-Landau over energy windows is not implemented "
+                "yet; run one window (windows=1) with more walkers"
+            )
+        if not (isinstance(n_walkers, (int, np.integer)) and n_walkers >= 1):
+            raise InvalidInputError(f"n_walkers must be a positive int, got {n_walkers!r}")
+        if not 0 < flatness < 1:
+            raise InvalidInputError(f"flatness must lie in (0, 1), got {flatness}")
+        if not 0 < log_f_final < 1:
+            raise InvalidInputError(f"log_f_final must lie in (0, 1), got {log_f_final}")
+        lattice_ok = model.unit_weights and model.uniform_theta
+        if levels == "nm" and not lattice_ok:
+            raise InvalidInputError(
+                "levels='nm' needs unit edge weights and one threshold for all nodes; "
+                "use levels='binned' for real weights"
+            )
+        lattice = _energy_lattice(model) if lattice_ok else None
+        if levels == "auto":
+            levels = "nm" if lattice_ok else "binned"
+        if levels == "energy" and lattice is None:
+            levels = "binned"
+
+        self.model = model
+        self.levels = levels
+        self.settings = {"levels": levels, "n_walkers": int(n_walkers),
+                         "flatness": float(flatness), "log_f_final": float(log_f_final)}
+        n, m = model.n_nodes, model.n_edges
+        if levels == "nm":
+            self.settings.update(c_n=m + 1, c_m=1, n_levels=(n + 1) * (m + 1), start=0)
+        elif levels == "energy":
+            unit, p, q = lattice
+            low = min(0, p * n) + min(0, -q * m)
+            self.settings.update(c_n=p, c_m=-q, start=-low, unit=unit,
+                                 n_levels=abs(p) * n + abs(q) * m + 1)
+        else:
+            e_min, width, n_levels = wl_binned.energy_bins(model, n_bins=n_bins,
+                                                          seed=seed)
+            self.settings.update(e_min=e_min, width=width, n_levels=n_levels,
+                                 start=int(np.floor(-e_min / width)))
+        if self.settings["n_levels"] > _MAX_LEVELS:
+            raise InvalidInputError(
+                f"{self.settings['n_levels']} levels exceed the limit of {_MAX_LEVELS}; "
+                "use levels='binned' with fewer bins"
+            )
+        self.settings["check_every"] = max(int(self.settings["n_levels"]), 1000)
+        self._init_walkers(seed)
+        self.seconds = 0.0
+
+    def _init_walkers(self, seed):
+        k, n_levels = self.settings["n_walkers"], self.settings["n_levels"]
+        start = self.settings["start"]
+        self.spins = np.zeros((k, self.model.n_nodes), dtype=np.int8)
+        self.level = np.full((k, 1), start, dtype=np.int64)
+        self.energy = np.zeros((k, 1), dtype=np.float64)
+        self.log_g = np.zeros((k, n_levels), dtype=np.float64)
+        self.hist = np.zeros((k, n_levels), dtype=np.int64)
+        self.visited = np.zeros((k, n_levels), dtype=np.uint8)
+        self.visited[:, start] = 1
+        self.counters = np.zeros((k, kern.N_COUNTERS), dtype=np.int64)
+        self.counters[:, kern.N_KNOWN] = 1
+        self.counters[:, kern.LOW] = start
+        self.counters[:, kern.HIGH] = start
+        self.log_f = np.ones((k, 1), dtype=np.float64)
+        self.trace = np.zeros((k, _TRACE, 2), dtype=np.float64)
+        self.rng = spawn_seeds(seed, k)
+        self.samples = None
+
+    # -- running ----------------------------------------------------------------------
+
+    @property
+    def flips(self):
+        """Trials (proposed flips) made so far, all walkers together."""
+        return int(self.counters[:, kern.TRIALS].sum())
+
+    @property
+    def finished(self):
+        """True when every walker has reached ``log_f_final``."""
+        return bool(np.all(self.counters[:, kern.STAGE] == 2))
+
+    def _call(self, n_trials):
+        s = self.settings
+        indptr, indices, data = self.model.csr
+        args = (self.log_g, self.hist, self.visited, self.counters, self.log_f,
+                self.trace, self.rng, int(n_trials), s["flatness"], s["log_f_final"],
+                s["check_every"])
+        if self.levels == "binned":
+            kern.run_binned(indptr, indices.astype(np.int32), data,
+                            self.model.theta / 2, float(self.model.w), s["e_min"],
+                            1.0 / s["width"], self.spins, self.energy, self.level,
+                            *args)
+        else:
+            kern.run_lattice(indptr, indices.astype(np.int32), s["c_n"], s["c_m"],
+                             self.spins, self.level, *args)
+
+    def run(self, *, max_flips=None, max_seconds=None, checkpoint=None,
+            checkpoint_seconds=60.0, progress=None):
+        """Advance the walkers until they finish or a budget is spent.
+
+        Parameters
+        ----------
+        max_flips : int, optional
+            Budget of further trials, all walkers together.
+        max_seconds : float, optional
+            Budget of further wall time.
+        checkpoint : str or os.PathLike, optional
+            File written every ``checkpoint_seconds``, at the end and on Ctrl-C.
+        checkpoint_seconds : float
+        progress : bool or None
+            Progress bar on stderr (``None``: only for runs with a budget > 1 s).
+
+        Returns
+        -------
+        WangLandau
+            ``self``, to chain ``.density_of_states()``.
+        """
+        k = self.settings["n_walkers"]
+        per_walker = None if max_flips is None else -(-int(max_flips) // k)
+        done = 0
+        chunk = 1 << 16
+        start = last_save = time.perf_counter()
+        bar = progress_bar(max_seconds or 0, "wang-landau", progress=progress,
+                           expected_seconds=max_seconds or 0, unit="s")
+        try:
+            while not self.finished:
+                if per_walker is not None:
+                    if done >= per_walker:
+                        break
+                    chunk = min(chunk, per_walker - done)
+                tick = time.perf_counter()
+                self._call(chunk)
+                elapsed = time.perf_counter() - tick
+                self.seconds += elapsed
+                done += chunk
+                bar.set_postfix(flips=f"{self.flips:.3g}",
+                                log_f=f"{self.log_f.max():.2g}", refresh=False)
+                bar.update(min(elapsed, max(0, bar.total - bar.n)) if bar.total else 0)
+                now = time.perf_counter()
+                if max_seconds is not None and now - start >= max_seconds:
+                    break
+                if checkpoint is not None and now - last_save >= checkpoint_seconds:
+                    self.save_checkpoint(checkpoint)
+                    last_save = now
+                if elapsed < _CALL_SECONDS / 2:
+                    chunk *= 2
+        except KeyboardInterrupt:
+            if checkpoint is not None:
+                self.save_checkpoint(checkpoint)
+                logger.info("interrupted; checkpoint written to %s", checkpoint)
+            raise
+        finally:
+            bar.close()
+        if checkpoint is not None:
+            self.save_checkpoint(checkpoint)
+        return self
+
+    # -- results ----------------------------------------------------------------------
+
+    def diagnostics(self):
+        """Facts about the run, one value per walker where it varies.
+
+        Returns
+        -------
+        dict
+            ``walkers``, ``flips``, ``seconds``, ``levels`` (kind), ``levels_found``,
+            ``log_f`` (current per walker), ``log_f_final``, ``stage`` (0, 1 or 2),
+            ``round_trips``, ``late_levels`` (found after the 1/t switch),
+            ``acceptance``, ``flatness`` (min H / mean H now), ``log_f_history``
+            (per walker, list of (trials, ln f)).
+        """
+        c = self.counters
+        trials = np.maximum(c[:, kern.TRIALS], 1)
+        flat = []
+        for hist, seen in zip(self.hist, self.visited.astype(bool)):
+            h = hist[seen]
+            flat.append(float(h.min() / h.mean()) if h.size and h.mean() > 0 else 0.0)
+        return {
+            "walkers": self.settings["n_walkers"],
+            "flips": self.flips,
+            "seconds": self.seconds,
+            "levels": self.levels,
+            "levels_found": c[:, kern.N_KNOWN].tolist(),
+            "log_f": self.log_f[:, 0].tolist(),
+            "log_f_final": self.settings["log_f_final"],
+            "stage": c[:, kern.STAGE].tolist(),
+            "round_trips": c[:, kern.ROUND_TRIPS].tolist(),
+            "late_levels": c[:, kern.LATE_FOUND].tolist(),
+            "acceptance": (c[:, kern.ACCEPTED] / trials).tolist(),
+            "flatness": flat,
+            "log_f_history": [t[: n].tolist() for t, n in
+                              zip(self.trace, c[:, kern.N_TRACE])],
+        }
+
+    def _summary(self):
+        d = self.diagnostics()
+        return {"walkers": d["walkers"], "flips": d["flips"],
+                "wl_seconds": round(d["seconds"], 3), "levels": d["levels"],
+                "levels_found": int(max(d["levels_found"])),
+                "log_f_max": float(max(d["log_f"])),
+                "round_trips_min": int(min(d["round_trips"]))}
+
+    def _warn_if_unconverged(self):
+        stage = self.counters[:, kern.STAGE]
+        found = self.visited.astype(bool)
+        if np.any(stage == 0):
+            warnings.warn(
+                f"{int(np.sum(stage == 0))} of {len(stage)} Wang-Landau walkers never "
+                "reached the 1/t stage (their histograms never became flat): the "
+                "density of states is unreliable; give the run more flips or time",
+                ConvergenceWarning, stacklevel=3,
+            )
+        elif np.any(found != found[0]):
+            warnings.warn(
+                "the Wang-Landau walkers found different sets of levels: a rare level "
+                "was missed by some, so its log g rests on fewer walkers; give the run "
+                "more flips",
+                ConvergenceWarning, stacklevel=3,
+            )
+
+    def _normalised_log_g(self):
+        log_g = np.where(self.visited.astype(bool), self.log_g, -np.inf)
+        return normalise_log_g(log_g, self.model.n_nodes)
+
+    def density_of_states(self, *, warn=True):
+        r"""Return the estimated density of states, normalised to :math:`\sum g = 2^N`.
+
+        Parameters
+        ----------
+        warn : bool
+            Issue a :class:`ConvergenceWarning` when some walker never reached the
+            1/t stage or the walkers disagree about which levels exist.
+
+        Returns
+        -------
+        WangLandauDensityOfStates or EnergyDensityOfStates
+            The first for ``levels="nm"``, the second for ``"energy"`` and
+            ``"binned"`` (with multicanonical samples once :meth:`produce` ran).
+        """
+        if warn:
+            self._warn_if_unconverged()
+        log_g = self._normalised_log_g()
+        model, s = self.model, self.settings
+        if self.levels == "nm":
+            shape = (log_g.shape[0], model.n_nodes + 1, model.n_edges + 1)
+            return WangLandauDensityOfStates(
+                log_g.reshape(shape), structure_hash=model.structure_hash,
+                diagnostics=self._summary(),
+            )
+        if self.levels == "energy":
+            energies = (np.arange(s["n_levels"]) - s["start"]) * s["unit"]
+            width = s["unit"]
+        else:
+            energies = s["e_min"] + s["width"] * np.arange(s["n_levels"])
+            width = s["width"]
+        return EnergyDensityOfStates(
+            energies, log_g, theta=model.theta, w=model.w, n_nodes=model.n_nodes,
+            n_edges=model.n_edges, exact_levels=self.levels == "energy",
+            samples=self.samples, bin_width=width,
+            structure_hash=model.structure_hash, diagnostics=self._summary(),
+        )
+
+    def produce(self, n_samples=None, *, thin=None):
+        r"""Run a multicanonical production with each walker's frozen :math:`\log g`.
+
+        Parameters
+        ----------
+        n_samples : int, optional
+            Samples per walker (default :data:`mcising.wl_binned.DEFAULT_SAMPLES`).
+        thin : int, optional
+            Trials between samples (default N).
+
+        Returns
+        -------
+        WangLandau
+            ``self``; :meth:`density_of_states` then reweights the samples exactly.
+        """
+        if self.levels == "nm":
+            raise InvalidInputError(
+                "the (n, m) lattice is exact per level and needs no production run"
+            )
+        self.samples = wl_binned.produce(self, n_samples=n_samples, thin=thin)
+        return self
+
+    # -- checkpoints ------------------------------------------------------------------
+
+    _ARRAYS = ("spins", "level", "energy", "log_g", "hist", "visited", "counters",
+               "log_f", "trace", "rng")
+
+    def save_checkpoint(self, path):
+        """Write every walker's full state to ``path`` (npz, written atomically)."""
+        meta = {"version": _CHECKPOINT_VERSION, "settings": self.settings,
+                "structure_hash": self.model.structure_hash,
+                "theta": self.model.theta.tolist(), "w": self.model.w,
+                "seconds": self.seconds}
+        arrays = {name: getattr(self, name) for name in self._ARRAYS}
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def from_checkpoint(cls, path, model):
+        """Rebuild the walkers saved in ``path`` for ``model``; :meth:`run` continues.
+
+        Raises
+        ------
+        InvalidInputError
+            If the checkpoint was written for another network or other parameters.
+        """
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            arrays = {name: data[name].copy() for name in cls._ARRAYS}
+        if meta.get("version") != _CHECKPOINT_VERSION:
+            raise InvalidInputError(f"{path} is not a Wang-Landau checkpoint of mcising")
+        if meta["structure_hash"] != model.structure_hash:
+            raise InvalidInputError(
+                f"{path} was written for another network; pass the same graph"
+            )
+        s = meta["settings"]
+        if s["levels"] != "nm" and not (
+            np.allclose(meta["theta"], model.theta) and meta["w"] == model.w
+        ):
+            raise InvalidInputError(
+                f"{path} was written at other theta or W; pass the same parameters"
+            )
+        self = cls.__new__(cls)
+        self.model, self.levels, self.settings = model, s["levels"], s
+        self.seconds = float(meta["seconds"])
+        self.samples = None
+        for name, value in arrays.items():
+            setattr(self, name, value)
+        return self
+
+
+def wang_landau(model, *, max_flips=None, max_seconds=None, production=True, **options):
+    """Run Wang-Landau walkers and return the density of states.
+
+    Parameters
+    ----------
+    model : IsingModel
+    max_flips, max_seconds : optional
+        Budgets passed to :meth:`WangLandau.run`.
+    production : bool
+        For ``"energy"`` and ``"binned"`` levels, also run the multicanonical
+        production whose samples give exact reweighting and the activity.
+    **options
+        Passed to :class:`WangLandau` (``levels``, ``n_walkers``, ``seed``...).
+
+    Returns
+    -------
+    WangLandauDensityOfStates or EnergyDensityOfStates
+    """
+    wl = WangLandau(model, **options).run(max_flips=max_flips, max_seconds=max_seconds)
+    if production and wl.levels != "nm":
+        wl.produce()
+    return wl.density_of_states()
