@@ -71,6 +71,15 @@ def test_entropy_errors_are_one_line(capsys, argv, match):
     assert err.startswith("mcising: error: ") and re.search(match, err)
 
 
+def test_node_activity_carries_labels(capsys):
+    status, out, _ = run(capsys, "entropy", "--graph", "grid_2d:2,2", "--theta", "1",
+                         "--json", "--node-activity")
+    record = json.loads(out)
+    assert status == 0 and record["node_labels"] == ["(0, 0)", "(0, 1)", "(1, 0)",
+                                                     "(1, 1)"]
+    assert len(record["node_activity"]) == 4 and record["node_activity_stderr"] == [0] * 4
+
+
 def test_python_dash_m():
     proc = subprocess.run(
         [sys.executable, "-m", "mcising", "entropy", "--graph", "complete:4", "--json"],

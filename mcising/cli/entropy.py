@@ -49,6 +49,10 @@ def run(args):
     results = entropy(model, points, method=args.method, **options)
 
     records = results.to_records(bits=args.bits)
+    if args.node_activity:
+        labels = [str(label) for label in model.labels]
+        for record in records:
+            record["node_labels"] = labels
     if args.json:
         print_json_lines(records)
     else:
