@@ -20,6 +20,15 @@ def _exact(model, points, **options):
 METHODS = {"exact": _exact}
 
 
+def _wang_landau(model, points, **options):
+    from .wl_method import estimate
+
+    return estimate(model, points, **options)
+
+
+METHODS["wang-landau"] = _wang_landau
+
+
 def entropy(model, points=None, *, method="auto", **options):
     """Entropy, log Z, mean energy, heat capacity and activity at parameter points.
 
