@@ -87,3 +87,12 @@ def test_python_dash_m():
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["n_edges"] == 6
+
+
+def test_ctrl_c_exits_130(capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mcising.cli.entropy.entropy", interrupted)
+    status, _, err = run(capsys, "entropy", "--graph", "cycle:4")
+    assert status == 130 and err.strip() == "mcising: interrupted"

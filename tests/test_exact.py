@@ -178,3 +178,10 @@ def test_results_containers():
     record = results[0].to_dict(bits=True)
     assert record["entropy"] == pytest.approx(results[0].entropy / np.log(2))
     assert results[0].entropy_bits == pytest.approx(record["entropy"])
+
+
+def test_long_enumerations_announce_their_duration(monkeypatch, caplog):
+    monkeypatch.setattr("mcising.exact.enumerate._ANNOUNCE_SECONDS", 0.0)
+    with caplog.at_level("WARNING", logger="mcising.exact.enumerate"):
+        solve(mcising.load_model("cycle:10"))
+    assert "exact enumeration of 2^10 states: about" in caplog.text
