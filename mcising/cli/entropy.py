@@ -1,6 +1,7 @@
 """``mcising entropy``: the entropy curve of a network over a parameter grid."""
 
 from ..entropy import METHODS, entropy
+from ..errors import InvalidInputError
 from .common import (
     add_model_arguments,
     add_output_arguments,
@@ -34,6 +35,9 @@ def register(subparsers):
                         help="also compute <S_i> per node (JSON output only)")
     parser.add_argument("--max-nodes", type=int, default=None,
                         help="largest N enumerated exactly (default 34)")
+    parser.add_argument("--dos", metavar="FILE", default=None,
+                        help="answer from a density of states saved by `mcising dos "
+                             "--save` (implies --method wang-landau)")
     add_output_arguments(parser, plot_help="write the entropy curve to this PNG file")
     parser.set_defaults(handler=run)
 
@@ -46,6 +50,11 @@ def run(args):
         options["max_nodes"] = args.max_nodes
     if args.node_activity:
         options["node_activity"] = True
+    if args.dos is not None:
+        if args.method not in ("auto", "wang-landau"):
+            raise InvalidInputError("--dos answers only --method wang-landau")
+        args.method = "wang-landau"
+        options["dos"] = args.dos
     results = entropy(model, points, method=args.method, **options)
 
     records = results.to_records(bits=args.bits)
