@@ -10,12 +10,12 @@ import sys
 
 from .. import __version__
 from ..errors import McisingError
-from . import entropy, sample
+from . import dos, entropy, sample
 
 __all__ = ["main"]
 
 # Modules with register(subparsers); each sets a ``handler`` default.
-SUBCOMMANDS = [entropy, sample]
+SUBCOMMANDS = [entropy, sample, dos]
 
 # Exit statuses.
 EXIT_ERROR = 2
