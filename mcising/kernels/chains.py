@@ -146,6 +146,24 @@ def _track_round_trips(c, slot_walker, walker_end, round_trips):
     walker_end[c, bottom] = 0
 
 
+@njit(cache=True)
+def walker_totals(indptr, indices, data, theta, spins):
+    r"""Return :math:`n`, :math:`q` and :math:`\sum_i \theta_i S_i` of one configuration."""
+    n_nodes = spins.shape[0]
+    n_on = 0
+    coupling = 0.0
+    theta_on = 0.0
+    for i in range(n_nodes):
+        if spins[i]:
+            n_on += 1
+            theta_on += theta[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                if j > i and spins[j]:
+                    coupling += data[k]
+    return n_on, coupling, theta_on
+
+
 @njit(cache=True, parallel=True)
 def run_segment(indptr, indices, data, theta, w, eps, table, use_table, sampler,
                 order, spins, states, swap_state, slot_walker, n_on, coupling,
@@ -234,6 +252,14 @@ def run_segment(indptr, indices, data, theta, w, eps, table, use_table, sampler,
             if record and (sweep + 1) % thin == 0:
                 for p in range(n_slots):
                     x = slot_walker[c, p]
+                    # Recorded values are exact functions of the state: floating-point
+                    # drift of the running sums would break ties between equal
+                    # states (which spoils rank-based diagnostics).
+                    if use_table:
+                        theta_on[c, x] = n_on[c, x] * theta[0]
+                    else:
+                        n_on[c, x], coupling[c, x], theta_on[c, x] = walker_totals(
+                            indptr, indices, data, theta, spins[c, x])
                     out_energy[c, p, draw] = (0.5 * theta_on[c, x]
                                               - w[p] * coupling[c, x])
                     out_activity[c, p, draw] = n_on[c, x]
@@ -245,21 +271,3 @@ def run_segment(indptr, indices, data, theta, w, eps, table, use_table, sampler,
                         for i in range(s.shape[0]):
                             row[i] += s[i]
                 draw += 1
-
-
-@njit(cache=True)
-def walker_totals(indptr, indices, data, theta, spins):
-    r"""Return :math:`n`, :math:`q` and :math:`\sum_i \theta_i S_i` of one configuration."""
-    n_nodes = spins.shape[0]
-    n_on = 0
-    coupling = 0.0
-    theta_on = 0.0
-    for i in range(n_nodes):
-        if spins[i]:
-            n_on += 1
-            theta_on += theta[i]
-            for k in range(indptr[i], indptr[i + 1]):
-                j = indices[k]
-                if j > i and spins[j]:
-                    coupling += data[k]
-    return n_on, coupling, theta_on
