@@ -335,7 +335,12 @@ def plot_diagnostics(idata, path=None, *, kind="trace"):
 
         raise InvalidInputError(f"kind must be 'trace' or 'rank', got {kind!r}")
     plot = az.plot_trace if kind == "trace" else az.plot_rank
-    axes = plot(idata, var_names=list(POSTERIOR_VARIABLES))
+    with warnings.catch_warnings():
+        # arviz 0.23's trace plot uses a matplotlib 3.11 deprecated call.
+        warnings.filterwarnings("ignore", message=".*alias_mapping.*")
+        # A frozen ladder point has nothing to smooth; its flat trace says enough.
+        warnings.filterwarnings("ignore", message=".*appears to have a single value.*")
+        axes = plot(idata, var_names=list(POSTERIOR_VARIABLES))
     fig = np.asarray(axes).ravel()[0].figure
     if path is not None:
         fig.savefig(path, dpi=100)
