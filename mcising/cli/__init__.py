@@ -10,12 +10,12 @@ import sys
 
 from .. import __version__
 from ..errors import McisingError
-from . import dos, entropy, sample
+from . import dos, entropy, plan, sample
 
 __all__ = ["main"]
 
 # Modules with register(subparsers); each sets a ``handler`` default.
-SUBCOMMANDS = [entropy, sample, dos]
+SUBCOMMANDS = [entropy, sample, dos, plan]
 
 # Exit statuses.
 EXIT_ERROR = 2

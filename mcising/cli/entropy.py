@@ -9,6 +9,7 @@ from .common import (
     print_json_lines,
     print_table,
 )
+from .plan import add_contraction_arguments, contraction_options
 
 COLUMNS = [
     ("W", "w"), ("theta", "theta"), ("eps", "eps"), ("entropy", "entropy"),
@@ -35,6 +36,12 @@ def register(subparsers):
                         help="also compute <S_i> per node (JSON output only)")
     parser.add_argument("--max-nodes", type=int, default=None,
                         help="largest N enumerated exactly (default 34)")
+    exact = parser.add_argument_group("exact method")
+    exact.add_argument("--exact-backend", choices=["enumerate", "contract"],
+                       default=None,
+                       help="force enumeration of 2^N states or tensor-network "
+                            "contraction (default: the cheaper by predicted time)")
+    add_contraction_arguments(exact)
     parser.add_argument("--dos", metavar="FILE", default=None,
                         help="answer from a density of states saved by `mcising dos "
                              "--save` (implies --method wang-landau)")
@@ -50,6 +57,16 @@ def run(args):
         options["max_nodes"] = args.max_nodes
     if args.node_activity:
         options["node_activity"] = True
+    exact_options = contraction_options(args)
+    if args.exact_backend is not None:
+        exact_options["backend"] = args.exact_backend
+    if exact_options:
+        if args.method not in ("auto", "exact"):
+            raise InvalidInputError(
+                "--exact-backend, --max-memory and --search-time apply to --method "
+                f"exact or auto, not {args.method}"
+            )
+        options.update(exact_options)
     if args.dos is not None:
         if args.method not in ("auto", "wang-landau"):
             raise InvalidInputError("--dos answers only --method wang-landau")
