@@ -29,6 +29,25 @@ def _wang_landau(model, points, **options):
 METHODS["wang-landau"] = _wang_landau
 
 
+def _ti(model, points, **options):
+    from .ti import thermodynamic_integration
+
+    return thermodynamic_integration(model, points, **options)
+
+
+def _mbar(model, points, **options):
+    from .mbar import mbar
+
+    return mbar(model, points, **options)
+
+
+METHODS["ti"] = _ti
+METHODS["mbar"] = _mbar
+
+# The estimator ``"auto"`` uses above the exact solver's limit.
+AUTO_ESTIMATOR = "ti"
+
+
 def entropy(model, points=None, *, method="auto", **options):
     """Entropy, log Z, mean energy, heat capacity and activity at parameter points.
 
@@ -39,7 +58,7 @@ def entropy(model, points=None, *, method="auto", **options):
         Default: the model's own parameters.
     method : str
         ``"auto"`` or one of :data:`METHODS`. ``"auto"`` uses the exact solver when
-        the network is small enough.
+        the network is small enough and thermodynamic integration (``"ti"``) above.
     **options
         Passed to the method (for example ``progress``, ``max_nodes``).
 
@@ -66,7 +85,7 @@ def entropy(model, points=None, *, method="auto", **options):
                     f"N={model.n_nodes} is above the exact limit of {max_nodes} nodes "
                     "and no estimator is installed"
                 )
-            method = estimators[0]
+            method = AUTO_ESTIMATOR if AUTO_ESTIMATOR in METHODS else estimators[0]
     if method not in METHODS:
         raise InvalidInputError(
             f"unknown method {method!r}; choose auto or one of {', '.join(METHODS)}"
