@@ -10,6 +10,7 @@ from .common import (
     print_table,
 )
 from .plan import add_contraction_arguments, contraction_options
+from .ti_options import add_sampling_arguments, sampling_options
 
 COLUMNS = [
     ("W", "w"), ("theta", "theta"), ("eps", "eps"), ("entropy", "entropy"),
@@ -42,6 +43,7 @@ def register(subparsers):
                        help="force enumeration of 2^N states or tensor-network "
                             "contraction (default: the cheaper by predicted time)")
     add_contraction_arguments(exact)
+    add_sampling_arguments(parser)
     parser.add_argument("--dos", metavar="FILE", default=None,
                         help="answer from a density of states saved by `mcising dos "
                              "--save` (implies --method wang-landau)")
@@ -57,6 +59,7 @@ def run(args):
         options["max_nodes"] = args.max_nodes
     if args.node_activity:
         options["node_activity"] = True
+    options.update(sampling_options(args, model))
     exact_options = contraction_options(args)
     if args.exact_backend is not None:
         exact_options["backend"] = args.exact_backend
