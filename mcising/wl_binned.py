@@ -86,7 +86,9 @@ def energy_bins(model, *, n_bins=None, seed=None):
     if span <= 0:
         span = 1.0
     width = span / n_bins * (1 + 1e-9)
-    e_min = low - _PAD_BINS * width
+    # The extremes sit in the middle of their bins: a level whose energy lies on a bin
+    # edge would flip between two bins with the rounding of the running energy.
+    e_min = low - (_PAD_BINS + 0.5) * width
     return float(e_min), float(width), int(n_bins + 2 * _PAD_BINS + 1)
 
 
