@@ -7,9 +7,10 @@ and log messages go to stderr, results to stdout.
 import argparse
 import logging
 import sys
+import warnings
 
 from .. import __version__
-from ..errors import McisingError
+from ..errors import ConvergenceWarning, InputWarning, McisingError
 from . import dos, entropy, plan, sample
 
 __all__ = ["main"]
@@ -47,7 +48,12 @@ def main(argv=None):
         stream=sys.stderr,
     )
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            # mcising's own warnings are findings for the user: one line each on stderr.
+            for category in (ConvergenceWarning, InputWarning):
+                warnings.simplefilter("always", category)
+            warnings.showwarning = _show_warning
+            return args.handler(args)
     except McisingError as exc:
         print(f"mcising: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -57,6 +63,14 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("mcising: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Print a warning as one line on stderr, without the source location."""
+    if issubclass(category, (ConvergenceWarning, InputWarning)):
+        print(f"mcising: warning: {message}", file=sys.stderr)
+    else:
+        print(f"mcising: {category.__name__}: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":
