@@ -235,12 +235,28 @@ def _run_group(model, path, theta, fixed, targets, options, seeds):
             if len(new) == len(ladder):
                 break
             ladder = new
+    if len(ladder) == 1:
+        return ladder, 0, np.zeros(len(targets), int), None, None, rounds
+    samples = _sample(base, path, ladder, options, next(seeds), pilot=False)
+    rounds += 1
+    # The production run measures the interval errors more precisely than the pilots;
+    # where it still finds the ladder too coarse, refine and sample again.
+    for _ in range(options["max_rounds"] if budget is not None else 0):
+        errors, errors_stderr = _interval_errors(samples, path, fixed, ladder)
+        anchor = int(np.flatnonzero(ladder == 0.0)[0])
+        disc = quad.path_errors(errors, anchor, np.searchsorted(ladder, targets))
+        if np.max(disc) <= budget:
+            break
+        new = quad.refine(ladder, errors, errors_stderr, budget,
+                          max_points=MAX_LADDER_POINTS, min_gap=MIN_GAP_FRACTION * span)
+        if len(new) == len(ladder):
+            break
+        ladder = new
+        samples = _sample(base, path, ladder, options, next(seeds), pilot=False)
+        rounds += 1
     anchor = int(np.flatnonzero(ladder == 0.0)[0])
     target_index = np.searchsorted(ladder, targets)
-    if len(ladder) == 1:
-        return ladder, anchor, target_index, None, None, rounds
-    samples = _sample(base, path, ladder, options, next(seeds), pilot=False)
-    return ladder, anchor, target_index, samples, budget, rounds + 1
+    return ladder, anchor, target_index, samples, budget, rounds
 
 
 def _estimates(model, path, theta, fixed, ladder, anchor, target_index, samples,
@@ -349,7 +365,9 @@ def integrate_ladders(model, points=None, *, path="auto", tempering=True,
                "sampler": sampler, "node_activity": bool(node_activity),
                "check": bool(check), "progress": progress}
     _check_options(options)
-    seeds = iter(as_seed_sequence(seed).spawn(10_000))
+    root = as_seed_sequence(seed)
+    # One child per sampling run, spawned in order: same seed, same runs.
+    seeds = (root.spawn(1)[0] for _ in iter(int, 1))
     runs = []
     for theta, fixed, targets, indices in _groups(points, path):
         start = time.perf_counter()
@@ -404,7 +422,9 @@ def thermodynamic_integration(model, points=None, *, path="auto", tempering=True
         The initial ladder contains 0 and the targets, with gaps at most
         1/``n_intervals`` of its span.
     max_rounds : int
-        Most pilot runs of the refinement.
+        Most pilot runs of the refinement; as many production runs again may follow
+        when the production samples, which measure the interval errors more
+        precisely, still find the ladder too coarse.
     n_chains, n_sweeps, burn_in, sampler, seed, progress
         As in :func:`mcising.tempering.sample_tempering`; ``n_sweeps`` is per chain
         and ladder point in the production run.
@@ -443,9 +463,13 @@ def thermodynamic_integration(model, points=None, *, path="auto", tempering=True
     -----
     The error bar is honest only if the chains have mixed: a network with a
     first-order transition inside the ladder needs tempering, and the R-hat and
-    ESS in ``details`` should be read. The discretization error assumes a locally
-    constant fourth derivative of :math:`\log Z`; it is summed (not added in
-    quadrature) over intervals, a conservative choice.
+    ESS in ``details`` should be read. Past a first-order transition the two modes
+    stay separated by a barrier at every W, so tempering along a W ladder cannot carry
+    a replica between them; R-hat then flags the ladder, and ``path="eps"`` (one eps
+    ladder per W, starting from the disordered eps = 0) is the remedy. The
+    discretization error assumes a locally constant fourth derivative of
+    :math:`\log Z`; it is summed (not added in quadrature) over intervals, a
+    conservative choice.
 
     Examples
     --------
