@@ -3,6 +3,13 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def plan_cache_dir(tmp_path, monkeypatch):
+    """Contraction plans go to a fresh cache per test, never the user's."""
+    monkeypatch.setenv("MCISING_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
 @pytest.fixture
 def grid4():
     """The 4x4 grid with unit weights."""

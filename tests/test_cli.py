@@ -60,7 +60,8 @@ def test_entropy_bits(capsys):
         (["--graph", "nosuch:1"], "not a known generator"),
         (["--graph", "cycle:4", "--w", "1:0:1"], "start <= stop"),
         (["--graph", "cycle:4", "--eps", "-1"], "eps must be >= 0"),
-        (["--graph", "cycle:60", "--method", "exact"], "limit of 34 nodes"),
+        (["--graph", "cycle:60", "--method", "exact", "--exact-backend", "enumerate"],
+         "limit of 34 nodes"),
         (["--graph", "missing.txt"], "does not exist"),
     ],
 )

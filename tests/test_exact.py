@@ -150,7 +150,8 @@ def test_size_limit_names_the_scalable_methods(monkeypatch):
     with pytest.raises(TooExpensiveError, match="contract.*ti.*mbar.*wang-landau"):
         solve(model, backend="enumerate")
     with pytest.raises(TooExpensiveError, match="limit of 12 nodes"):
-        solve(mcising.load_model("cycle:13"), max_nodes=12)
+        solve(mcising.load_model("cycle:13"), max_nodes=12,
+              backend="enumerate")
     monkeypatch.setenv("MCISING_MAX_EXACT_NODES", "10")
     with pytest.raises(TooExpensiveError, match="limit of 10 nodes"):
         solve(mcising.load_model("cycle:11"), backend="enumerate")

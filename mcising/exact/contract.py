@@ -82,6 +82,9 @@ _RESCALE = 256
 # and the number of trial trees when the user sets no search time.
 _METHODS = ("random-greedy", "greedy")
 DEFAULT_SEARCH_REPEATS = 64
+# Trees predicted to contract in more than this (seconds) are refined by subtree
+# reconfiguration, which costs about a millisecond per tensor.
+_RECONFIGURE_SECONDS = 0.5
 # Plans predicted to run longer than this are announced in the log.
 _ANNOUNCE_SECONDS = 5.0
 
@@ -236,7 +239,13 @@ class ContractionPlan:
 
 
 def _search(inputs, size_dict, search_time):
-    """Hyper-optimised contraction tree without slicing (slicing comes afterwards)."""
+    """Hyper-optimised contraction tree without slicing (slicing comes afterwards).
+
+    Trial trees come from cotengra's greedy path finders (accelerated by cotengrust);
+    the best one is then refined by subtree reconfiguration when its contraction is
+    predicted to take longer than :data:`_RECONFIGURE_SECONDS` or the user asked for a
+    search time.
+    """
     if search_time is None:
         # Stop once the search has lasted as long as the contraction would take.
         max_time, repeats = f"rate:{_FLOP_RATE / _JET_PRODUCTS:g}", DEFAULT_SEARCH_REPEATS
@@ -244,9 +253,14 @@ def _search(inputs, size_dict, search_time):
         max_time, repeats = search_time, 10**9
     optimizer = ctg.HyperOptimizer(
         methods=list(_METHODS), minimize="flops", max_repeats=repeats,
-        max_time=max_time, parallel=False, reconf_opts={}, on_trial_error="raise",
+        max_time=max_time, parallel=False, on_trial_error="raise", reconf_opts=None,
+        slicing_opts=None, slicing_reconf_opts=None, simulated_annealing_opts=None,
     )
-    return optimizer.search(inputs, (), size_dict)
+    tree = optimizer.search(inputs, (), size_dict)
+    seconds = _JET_PRODUCTS * float(tree.total_flops()) / _FLOP_RATE
+    if search_time is not None or seconds > _RECONFIGURE_SECONDS:
+        tree = tree.subtree_reconfigure(minimize="flops")
+    return tree
 
 
 def _slice_to(tree, max_memory, n_nodes, n_edges, structure_hash):
