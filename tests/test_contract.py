@@ -303,3 +303,13 @@ def test_cli_plan_and_entropy_json(capsys):
                and r["log10_flops"] > 0 for r in lines)
     assert main(["plan", "--graph", "cycle:5", "--max-memory", "lots"]) == 2
     assert "not a size" in capsys.readouterr().err
+
+
+def test_cli_auto_contracts_beyond_the_enumeration_limit(capsys):
+    assert main(["entropy", "--graph", "cycle:60", "--w", "0.5,1", "--json",
+                 "--no-progress"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [r["method"] for r in lines] == ["exact", "exact"]
+    assert all(r["exact_backend"] == "contract" for r in lines)
+    exact = contract_points(mcising.load_model("cycle:60"), [(0.0, 0.5, 1.0)])[0]
+    assert lines[0]["entropy"] == pytest.approx(exact.entropy, rel=1e-12)

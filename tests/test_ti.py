@@ -235,12 +235,18 @@ def test_bad_options_are_refused(options, match):
         thermodynamic_integration(model, progress=False, **options)
 
 
-def test_auto_picks_ti_above_the_exact_limit():
-    model = mcising.load_model("cycle:12", theta=1.0, w=1.0, eps=1.0)
-    results = entropy(model, method="auto", max_nodes=8, n_sweeps=500, seed=1,
+def test_auto_picks_ti_where_no_exact_method_is_affordable():
+    # K40: beyond enumeration, and its contraction has width 40.
+    model = mcising.load_model("complete:40", theta=2.0, w=0.02, eps=1.0)
+    results = entropy(model, method="auto", n_sweeps=500, seed=1, max_memory=1e9,
                       progress=False, check=False)
     assert results[0].method == "ti"
-    assert entropy(model, method="auto")[0].method == "exact"
+    ring = mcising.load_model("cycle:12", theta=1.0, w=1.0, eps=1.0)
+    assert entropy(ring, method="auto")[0].method == "exact"
+    # Above the enumeration limit a cheap contraction is still exact.
+    contracted = entropy(ring, method="auto", max_nodes=8)[0]
+    assert contracted.method == "exact"
+    assert contracted.details["exact_backend"] == "contract"
 
 
 def test_command_line_json_keys(capsys):

@@ -1,6 +1,6 @@
 """``mcising entropy``: the entropy curve of a network over a parameter grid."""
 
-from ..entropy import METHODS, entropy
+from ..entropy import METHODS, choose_method, entropy
 from ..errors import InvalidInputError
 from .common import (
     add_model_arguments,
@@ -29,8 +29,9 @@ def register(subparsers):
     )
     add_model_arguments(parser)
     parser.add_argument("--method", default="auto", choices=["auto", *METHODS],
-                        help="auto (default) uses the exact solver when it is "
-                             "affordable")
+                        help="auto (default) uses the exact solver when N is "
+                             "within the enumeration limit or a contraction is "
+                             "predicted to take under a minute, ti otherwise")
     parser.add_argument("--bits", action="store_true",
                         help="entropy in bits instead of nats")
     parser.add_argument("--node-activity", action="store_true",
@@ -59,22 +60,32 @@ def run(args):
         options["max_nodes"] = args.max_nodes
     if args.node_activity:
         options["node_activity"] = True
-    options.update(sampling_options(args, model))
     exact_options = contraction_options(args)
     if args.exact_backend is not None:
         exact_options["backend"] = args.exact_backend
-    if exact_options:
-        if args.method not in ("auto", "exact"):
-            raise InvalidInputError(
-                "--exact-backend, --max-memory and --search-time apply to --method "
-                f"exact or auto, not {args.method}"
-            )
-        options.update(exact_options)
+    if exact_options and args.method not in ("auto", "exact"):
+        raise InvalidInputError(
+            "--exact-backend, --max-memory and --search-time apply to --method "
+            f"exact or auto, not {args.method}"
+        )
     if args.dos is not None:
         if args.method not in ("auto", "wang-landau"):
             raise InvalidInputError("--dos answers only --method wang-landau")
         args.method = "wang-landau"
         options["dos"] = args.dos
+    if args.method == "auto":
+        if args.exact_backend is not None:
+            args.method = "exact"
+        else:
+            args.method, found = choose_method(
+                model, len(points), max_nodes=args.max_nodes,
+                search_time=exact_options.get("search_time"),
+                max_memory=exact_options.get("max_memory"),
+                node_activity=args.node_activity)
+            exact_options.update(found)
+    if args.method == "exact":
+        options.update(exact_options)
+    options.update(sampling_options(args))
     results = entropy(model, points, method=args.method, **options)
 
     records = results.to_records(bits=args.bits)

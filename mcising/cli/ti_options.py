@@ -33,15 +33,13 @@ def add_sampling_arguments(parser):
                        help="independent chains at every ladder point instead")
 
 
-def sampling_options(args, model):
+def sampling_options(args):
     """Keyword options for a sampling method from parsed arguments.
 
     Parameters
     ----------
     args : argparse.Namespace
-        With ``method`` and ``max_nodes``; ``"auto"`` is resolved as
-        :func:`mcising.entropy.entropy` resolves it.
-    model : IsingModel
+        With ``method`` already resolved (never ``"auto"``).
 
     Returns
     -------
@@ -58,12 +56,6 @@ def sampling_options(args, model):
              "tempering": args.tempering}
     given = {k: v for k, v in given.items() if v is not None}
     method = args.method
-    if method == "auto":
-        from ..entropy import AUTO_ESTIMATOR
-        from ..exact import DEFAULT_MAX_NODES
-
-        limit = args.max_nodes or DEFAULT_MAX_NODES
-        method = "exact" if model.n_nodes <= limit else AUTO_ESTIMATOR
     if method in SAMPLING_METHODS or not given:
         return given
     if method == "exact":
