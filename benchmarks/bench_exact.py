@@ -88,7 +88,7 @@ def main():
 
     # Compile once outside the timings.
     density_of_states(mcising.IsingModel.from_graph(unit_graph(12)))
-    enumerate_points(weighted_model(12))
+    enumerate_points(weighted_model(12), progress=False)
     print(f"numba threads: {numba.get_num_threads()}")
 
     print("\n== N = 16: mcising against the baselines (one weighted point) ==")
@@ -109,8 +109,9 @@ def main():
           f"{'ratio dimod':>12}")
     for n_nodes in sizes:
         unit = mcising.IsingModel.from_graph(unit_graph(n_nodes))
-        t_count = timed(density_of_states, unit)
-        t_weight = timed(enumerate_points, weighted_model(n_nodes))
+        t_count = timed(lambda m: density_of_states(m, progress=False), unit)
+        t_weight = timed(lambda m: enumerate_points(m, progress=False),
+                         weighted_model(n_nodes))
         dimod_rate, ratio = "-", "-"
         if have_dimod and n_nodes <= 20:
             t_dimod = timed(dimod_exact, weighted_model(n_nodes), repeat=1)
