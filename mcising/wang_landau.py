@@ -31,21 +31,18 @@ References
    (2013), doi:10.1103/PhysRevLett.110.210603.
 """
 
-import json
 import logging
-import os
-import tempfile
 import time
 import warnings
 from fractions import Fraction
 
 import numpy as np
 
-from . import wl_binned
+from . import wl_binned, wl_checkpoint, wl_windows
 from .errors import ConvergenceWarning, InvalidInputError
 from .kernels import wang_landau as kern
 from .progress import progress_bar
-from .rng import spawn_seeds
+from .rng import as_seed_sequence, spawn_seeds
 from .wl_results import (
     EnergyDensityOfStates,
     WangLandauDensityOfStates,
@@ -69,7 +66,6 @@ _MAX_LEVELS = 50_000_000
 _TRACE = 64
 # Target wall time of one kernel call (seconds): progress, checkpoints and Ctrl-C.
 _CALL_SECONDS = 0.5
-_CHECKPOINT_VERSION = 1
 _LEVELS = ("auto", "nm", "energy", "binned")
 
 
@@ -102,7 +98,9 @@ class WangLandau:
         ``"binned"``. ``"energy"`` falls back to ``"binned"`` when the energy has no
         exact integer lattice.
     n_walkers : int
-        Independent walkers K (at least 2 for error bars); they run in parallel.
+        Independent estimates K (at least 2 for error bars): K walkers, or with
+        ``windows > 1`` K replica sets of ``windows`` walkers each; all walkers run
+        in parallel.
     flatness : float
         Stage-0 criterion :math:`\min H \ge` ``flatness`` :math:`\langle H\rangle`.
     log_f_final : float
@@ -114,14 +112,19 @@ class WangLandau:
     n_bins : int, optional
         Binned mode: number of bins over the energy range (default below).
     windows : int
-        Replica-exchange energy windows; only 1 is implemented.
+        Overlapping windows of levels for replica-exchange Wang-Landau
+        (:mod:`mcising.wl_windows`): windows of n for ``"nm"``, of energy
+        otherwise. 1 (default) is plain Wang-Landau over the whole range.
+    overlap : float
+        Shared fraction of neighbouring windows (default 0.75).
+    exchange_every : int, optional
+        Trials per walker between two rounds of exchanges (default ``100 N``, at
+        least 10^4).
 
     Raises
     ------
     InvalidInputError
         For ``levels="nm"`` on weighted edges or non-uniform theta, or bad settings.
-    NotImplementedError
-        For ``windows > 1``.
 
     Notes
     -----
@@ -144,16 +147,21 @@ class WangLandau:
 
     def __init__(self, model, *, levels="auto", n_walkers=DEFAULT_WALKERS,
                  flatness=DEFAULT_FLATNESS, log_f_final=DEFAULT_LOG_F_FINAL, seed=None,
-                 n_bins=None, windows=1):
+                 n_bins=None, windows=1, overlap=wl_windows.DEFAULT_OVERLAP,
+                 exchange_every=None):
         if levels not in _LEVELS:
             raise InvalidInputError(
                 f"levels must be one of {', '.join(_LEVELS)}, got {levels!r}"
             )
-        if windows != 1:
-            raise NotImplementedError(
-                "replica-exchange Wang-Landau over energy windows is not implemented "
-                "yet; run one window (windows=1) with more walkers"
-            )
+        if not (isinstance(windows, (int, np.integer)) and windows >= 1):
+            raise InvalidInputError(f"windows must be a positive int, got {windows!r}")
+        if not 0 < overlap < 1:
+            raise InvalidInputError(f"overlap must lie in (0, 1), got {overlap}")
+        if exchange_every is None:
+            exchange_every = max(100 * model.n_nodes, 10_000)
+        if not (isinstance(exchange_every, (int, np.integer)) and exchange_every >= 1):
+            raise InvalidInputError(
+                f"exchange_every must be a positive int, got {exchange_every!r}")
         if not (isinstance(n_walkers, (int, np.integer)) and n_walkers >= 1):
             raise InvalidInputError(f"n_walkers must be a positive int, got {n_walkers!r}")
         if not 0 < flatness < 1:
@@ -175,7 +183,9 @@ class WangLandau:
         self.model = model
         self.levels = levels
         self.settings = {"levels": levels, "n_walkers": int(n_walkers),
-                         "flatness": float(flatness), "log_f_final": float(log_f_final)}
+                         "flatness": float(flatness), "log_f_final": float(log_f_final),
+                         "windows": int(windows), "overlap": float(overlap),
+                         "exchange_every": int(exchange_every)}
         n, m = model.n_nodes, model.n_edges
         if levels == "nm":
             self.settings.update(c_n=m + 1, c_m=1, n_levels=(n + 1) * (m + 1), start=0)
@@ -195,11 +205,22 @@ class WangLandau:
                 "use levels='binned' with fewer bins"
             )
         self.settings["check_every"] = max(int(self.settings["n_levels"]), 1000)
-        self._init_walkers(seed)
+        self.settings["exchange_seed"] = 0
+        if windows == 1:
+            self._init_walkers(seed)
+        else:
+            walker_seed, window_seed, enter_seed, exchange_seed = as_seed_sequence(
+                seed).spawn(4)
+            self.settings["exchange_seed"] = int(exchange_seed.generate_state(1)[0])
+            self._init_walkers(walker_seed)
+            bounds = wl_windows.window_bounds(self, windows, overlap, window_seed)
+            self.bounds[:] = np.tile(bounds, (int(n_walkers), 1))
+            wl_windows.enter_windows(self, enter_seed)
         self.seconds = 0.0
 
     def _init_walkers(self, seed):
-        k, n_levels = self.settings["n_walkers"], self.settings["n_levels"]
+        k = self.settings["n_walkers"] * self.settings["windows"]
+        n_levels = self.settings["n_levels"]
         start = self.settings["start"]
         self.spins = np.zeros((k, self.model.n_nodes), dtype=np.int8)
         self.level = np.full((k, 1), start, dtype=np.int64)
@@ -215,6 +236,10 @@ class WangLandau:
         self.log_f = np.ones((k, 1), dtype=np.float64)
         self.trace = np.zeros((k, _TRACE, 2), dtype=np.float64)
         self.rng = spawn_seeds(seed, k)
+        # Window of each walker (inclusive level bounds), and the exchange counters:
+        # rounds, attempted and accepted swaps.
+        self.bounds = np.tile(np.array([[0, n_levels - 1]], dtype=np.int64), (k, 1))
+        self.exchanges = np.zeros(3, dtype=np.int64)
         self.samples = None
 
     # -- running ----------------------------------------------------------------------
@@ -234,7 +259,7 @@ class WangLandau:
         indptr, indices, data = self.model.csr
         args = (self.log_g, self.hist, self.visited, self.counters, self.log_f,
                 self.trace, self.rng, int(n_trials), s["flatness"], s["log_f_final"],
-                s["check_every"])
+                s["check_every"], self.bounds)
         if self.levels == "binned":
             kern.run_binned(indptr, indices.astype(np.int32), data,
                             self.model.theta / 2, float(self.model.w), s["e_min"],
@@ -265,10 +290,12 @@ class WangLandau:
         WangLandau
             ``self``, to chain ``.density_of_states()``.
         """
-        k = self.settings["n_walkers"]
+        k = len(self.spins)
         per_walker = None if max_flips is None else -(-int(max_flips) // k)
         done = 0
-        chunk = 1 << 16
+        windows = self.settings["windows"] > 1
+        # With windows, calls end where exchanges are due, at fixed trial counts.
+        chunk = self.settings["exchange_every"] if windows else 1 << 16
         start = last_save = time.perf_counter()
         bar = progress_bar(max_seconds or 0, "wang-landau", progress=progress,
                            expected_seconds=max_seconds or 0, unit="s")
@@ -280,6 +307,8 @@ class WangLandau:
                     chunk = min(chunk, per_walker - done)
                 tick = time.perf_counter()
                 self._call(chunk)
+                if windows:
+                    wl_windows.exchange(self)
                 elapsed = time.perf_counter() - tick
                 self.seconds += elapsed
                 done += chunk
@@ -292,7 +321,7 @@ class WangLandau:
                 if checkpoint is not None and now - last_save >= checkpoint_seconds:
                     self.save_checkpoint(checkpoint)
                     last_save = now
-                if elapsed < _CALL_SECONDS / 2:
+                if elapsed < _CALL_SECONDS / 2 and not windows:
                     chunk *= 2
         except KeyboardInterrupt:
             if checkpoint is not None:
@@ -317,7 +346,9 @@ class WangLandau:
             ``log_f`` (current per walker), ``log_f_final``, ``stage`` (0, 1 or 2),
             ``round_trips``, ``late_levels`` (found after the 1/t switch),
             ``acceptance``, ``flatness`` (min H / mean H now), ``log_f_history``
-            (per walker, list of (trials, ln f)).
+            (per walker, list of (trials, ln f)), ``windows`` and
+            ``exchange_acceptance`` (accepted share of the attempted window swaps,
+            None without windows). Walker ``k`` works in window ``k % windows``.
         """
         c = self.counters
         trials = np.maximum(c[:, kern.TRIALS], 1)
@@ -340,6 +371,9 @@ class WangLandau:
             "flatness": flat,
             "log_f_history": [t[: n].tolist() for t, n in
                               zip(self.trace, c[:, kern.N_TRACE])],
+            "windows": self.settings["windows"],
+            "exchange_acceptance": (float(self.exchanges[2] / self.exchanges[1])
+                                    if self.exchanges[1] else None),
         }
 
     def _summary(self):
@@ -350,9 +384,21 @@ class WangLandau:
                 "log_f_max": float(max(d["log_f"])),
                 "round_trips_min": int(min(d["round_trips"]))}
 
+    def _tables(self):
+        """Log g (-inf where not found) and found levels, one row per estimate.
+
+        With windows, each replica set's windows are joined into one table
+        (:func:`mcising.wl_windows.join`).
+        """
+        found = self.visited.astype(bool)
+        if self.settings["windows"] == 1:
+            return np.where(found, self.log_g, -np.inf), found
+        row = self.model.n_edges + 1 if self.levels == "nm" else None
+        return wl_windows.join(self.log_g, found, self.settings["windows"], row=row)
+
     def _warn_if_unconverged(self):
         stage = self.counters[:, kern.STAGE]
-        found = self.visited.astype(bool)
+        found = self._tables()[1]
         if np.any(stage == 0):
             warnings.warn(
                 f"{int(np.sum(stage == 0))} of {len(stage)} Wang-Landau walkers never "
@@ -369,8 +415,7 @@ class WangLandau:
             )
 
     def _normalised_log_g(self):
-        log_g = np.where(self.visited.astype(bool), self.log_g, -np.inf)
-        return normalise_log_g(log_g, self.model.n_nodes)
+        return normalise_log_g(self._tables()[0], self.model.n_nodes)
 
     def density_of_states(self, *, warn=True):
         r"""Return the estimated density of states, normalised to :math:`\sum g = 2^N`.
@@ -434,26 +479,9 @@ class WangLandau:
 
     # -- checkpoints ------------------------------------------------------------------
 
-    _ARRAYS = ("spins", "level", "energy", "log_g", "hist", "visited", "counters",
-               "log_f", "trace", "rng")
-
     def save_checkpoint(self, path):
         """Write every walker's full state to ``path`` (npz, written atomically)."""
-        meta = {"version": _CHECKPOINT_VERSION, "settings": self.settings,
-                "structure_hash": self.model.structure_hash,
-                "theta": self.model.theta.tolist(), "w": self.model.w,
-                "seconds": self.seconds}
-        arrays = {name: getattr(self, name) for name in self._ARRAYS}
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz.tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        wl_checkpoint.save(self, path)
 
     @classmethod
     def from_checkpoint(cls, path, model):
@@ -462,30 +490,11 @@ class WangLandau:
         Raises
         ------
         InvalidInputError
-            If the checkpoint was written for another network or other parameters.
+            If the file is no checkpoint, or was written for another network or other
+            parameters.
         """
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            arrays = {name: data[name].copy() for name in cls._ARRAYS}
-        if meta.get("version") != _CHECKPOINT_VERSION:
-            raise InvalidInputError(f"{path} is not a Wang-Landau checkpoint of mcising")
-        if meta["structure_hash"] != model.structure_hash:
-            raise InvalidInputError(
-                f"{path} was written for another network; pass the same graph"
-            )
-        s = meta["settings"]
-        if s["levels"] != "nm" and not (
-            np.allclose(meta["theta"], model.theta) and meta["w"] == model.w
-        ):
-            raise InvalidInputError(
-                f"{path} was written at other theta or W; pass the same parameters"
-            )
         self = cls.__new__(cls)
-        self.model, self.levels, self.settings = model, s["levels"], s
-        self.seconds = float(meta["seconds"])
-        self.samples = None
-        for name, value in arrays.items():
-            setattr(self, name, value)
+        wl_checkpoint.restore(self, path, model)
         return self
 
 

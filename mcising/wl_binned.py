@@ -121,16 +121,20 @@ def produce(wl, *, n_samples=None, thin=None):
         # Exact lattice: level l holds energy (l - start) * unit; centre the bins.
         width = s["unit"]
         e_min = -(s["start"] + 0.5) * width
-    log_g = np.where(wl.visited.astype(bool), wl.log_g, -np.inf)
+    # One production walker per independent estimate: with windows, the walker of
+    # each replica set's first window samples its set's joined table.
+    log_g = wl._tables()[0]
+    first = slice(None, None, s["windows"])
+    spins, rng = wl.spins[first].copy(), wl.rng[first].copy()
     k = log_g.shape[0]
     out = {key: np.empty((k, n_samples)) for key in ("energy", "n", "q")}
     energy = np.empty((k, 1))
     for j in range(k):
-        energy[j, 0] = model.energy(wl.spins[j])
+        energy[j, 0] = model.energy(spins[j])
     indptr, indices, data = model.csr
     kern.run_multicanonical(indptr, indices.astype(np.int32), data, model.theta / 2,
-                            float(model.w), float(e_min), 1.0 / width, log_g, wl.spins,
-                            energy, wl.rng, n_samples, thin, out["energy"], out["n"],
+                            float(model.w), float(e_min), 1.0 / width, log_g, spins,
+                            energy, rng, n_samples, thin, out["energy"], out["n"],
                             out["q"])
-    wl.energy[:] = energy
+    wl.spins[first], wl.rng[first], wl.energy[first] = spins, rng, energy
     return out

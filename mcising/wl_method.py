@@ -36,7 +36,7 @@ def _check_dos(dos, model):
 
 def estimate(model, points, *, dos=None, seed=None, n_walkers=None, max_flips=None,
              max_seconds=None, log_f_final=None, levels="auto", n_samples=None,
-             progress=None, node_activity=False, **options):
+             windows=1, progress=None, node_activity=False, **options):
     """Entropy and the other quantities at ``points`` from a Wang-Landau density of states.
 
     Parameters
@@ -46,7 +46,7 @@ def estimate(model, points, *, dos=None, seed=None, n_walkers=None, max_flips=No
         Already normalised by :func:`mcising.params.points_for`.
     dos : str, os.PathLike, WangLandauDensityOfStates or EnergyDensityOfStates, optional
         A table made earlier (``mcising dos --save``); no new run is made.
-    seed, n_walkers, log_f_final, levels :
+    seed, n_walkers, log_f_final, levels, windows :
         See :class:`~mcising.wang_landau.WangLandau`.
     max_flips, max_seconds : optional
         Budget of each run.
@@ -89,7 +89,7 @@ def estimate(model, points, *, dos=None, seed=None, n_walkers=None, max_flips=No
         _check_dos(dos, model)
         return Results(dos.estimates(points, seconds=time.perf_counter() - start))
 
-    settings = {"levels": levels}
+    settings = {"levels": levels, "windows": windows}
     if n_walkers is not None:
         settings["n_walkers"] = n_walkers
     if log_f_final is not None:

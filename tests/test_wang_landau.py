@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import mcising
+from mcising import wl_checkpoint
 from mcising.cli import main
 from mcising.entropy import entropy
 from mcising.errors import ConvergenceWarning, InvalidInputError
@@ -110,7 +111,7 @@ def test_checkpoint_resume_is_bit_for_bit(tmp_path):
     for budget in (7_777, 1_000_003, None):
         cut = WangLandau.from_checkpoint(path, model)
         cut.run(max_flips=budget, checkpoint=path)
-    for name in WangLandau._ARRAYS:
+    for name in wl_checkpoint.ARRAYS:
         np.testing.assert_array_equal(getattr(straight, name), getattr(cut, name))
 
 
@@ -198,8 +199,12 @@ def test_bad_input():
     weighted = _weighted_model(1, n_nodes=6)
     with pytest.raises(InvalidInputError, match="unit edge weights"):
         WangLandau(weighted, levels="nm")
-    with pytest.raises(NotImplementedError, match="windows"):
+    with pytest.raises(InvalidInputError, match="do not fit"):
         WangLandau(mcising.load_model("cycle:5"), windows=4)
+    with pytest.raises(InvalidInputError, match="windows must be a positive int"):
+        WangLandau(mcising.load_model("cycle:5"), windows=0)
+    with pytest.raises(InvalidInputError, match="overlap must lie"):
+        WangLandau(mcising.load_model("cycle:5"), windows=2, overlap=1.0)
     with pytest.raises(InvalidInputError, match="flatness"):
         WangLandau(mcising.load_model("cycle:5"), flatness=1.5)
     with pytest.raises(InvalidInputError, match="levels"):
@@ -259,3 +264,70 @@ def test_kernel_counters_layout():
     assert len({kern.TRIALS, kern.STAGE, kern.N_KNOWN, kern.N_TRACE, kern.LAST_END,
                 kern.ROUND_TRIPS, kern.LATE_FOUND, kern.ACCEPTED, kern.LOW,
                 kern.HIGH}) == kern.N_COUNTERS
+
+
+# -- replica exchange over windows ----------------------------------------------------
+
+
+def test_windows_join_to_the_exact_counts():
+    model = mcising.load_model("grid_2d:4,4")
+    wl = WangLandau(model, n_walkers=4, log_f_final=1e-5, seed=3, windows=3).run()
+    assert wl.spins.shape[0] == 12
+    # Windows over n overlap, and every walker stayed inside its own.
+    lows, highs = wl.bounds[:3, 0], wl.bounds[:3, 1]
+    assert np.all(lows[1:] <= highs[:-1]) and lows[0] == 0
+    assert highs[-1] == wl.settings["n_levels"] - 1
+    assert np.all((wl.level[:, 0] >= wl.bounds[:, 0])
+                  & (wl.level[:, 0] <= wl.bounds[:, 1]))
+    dos = wl.density_of_states()
+    exact = density_of_states(model)
+    mask = exact.reachable
+    np.testing.assert_array_equal(np.isfinite(dos.log_g), mask)
+    err = dos.log_g[mask] - exact.log_g[mask]
+    assert np.abs(err).max() <= MAX_ERR_OVER_MAX_SE * dos.log_g_stderr[mask].max()
+    assert 0 < wl.diagnostics()["exchange_acceptance"] <= 1
+
+
+@pytest.mark.parametrize("levels", ["energy", "binned"])
+def test_windows_on_energy_levels_match_exact(levels):
+    if levels == "energy":
+        model = mcising.load_model("grid_2d:4,4", theta=4, w=1)
+        points = grid(4.0, 1.0, [0.5, 1.0, 2.0])
+    else:
+        model = _weighted_model(1, n_nodes=12)
+        points = grid(2.0, 1.0, [0.3, 1.0, 2.5])
+    exact = solve(model, points)
+    wl = WangLandau(model, levels=levels, n_walkers=4, log_f_final=1e-5, seed=2,
+                    windows=3, n_bins=24)
+    assert wl.levels == levels
+    wl.run()
+    if levels == "binned":
+        wl.produce(4000)
+    got = mcising.Results(wl.density_of_states().estimates(points))
+    z = (got.entropy - exact.entropy) / got.entropy_stderr
+    assert np.all(np.abs(z) < Z_POINT), z
+
+
+def test_windows_checkpoint_resume_is_bit_for_bit(tmp_path):
+    model = mcising.load_model("grid_2d:3,4")
+    options = {"n_walkers": 2, "log_f_final": 1e-4, "seed": 5, "windows": 2,
+               "exchange_every": 2000}
+    straight = WangLandau(model, **options).run()
+    ck = tmp_path / "ck.npz"
+    first = WangLandau(model, **options)
+    first.run(max_flips=40_000, checkpoint=ck)
+    resumed = WangLandau.from_checkpoint(ck, model).run()
+    np.testing.assert_array_equal(resumed.log_g, straight.log_g)
+    np.testing.assert_array_equal(resumed.exchanges, straight.exchanges)
+
+
+def test_cli_dos_with_windows(tmp_path, capsys):
+    path = tmp_path / "dos.nc"
+    assert main(["dos", "--graph", "grid_2d:3,4", "--walkers", "2", "--windows", "2",
+                 "--log-f-final", "1e-4", "--seed", "1", "--save", str(path), "--json",
+                 "--no-progress"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["finished"] and record["walkers"] == 2
+    assert main(["dos", "--graph", "cycle:5", "--windows", "9", "--save",
+                 str(path)]) == 2
+    assert "use fewer windows" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from ..wang_landau import (
     DEFAULT_WALKERS,
     WangLandau,
 )
+from ..wl_windows import DEFAULT_OVERLAP
 from .common import add_model_arguments, model_and_points, print_json_lines, print_table
 
 COLUMNS = [
@@ -38,6 +39,12 @@ def register(subparsers):
                             "threshold, else energy bins at --theta/--w")
     group.add_argument("--walkers", type=int, default=DEFAULT_WALKERS,
                        help=f"independent walkers (default {DEFAULT_WALKERS})")
+    group.add_argument("--windows", type=int, default=1,
+                       help="overlapping windows of levels for replica-exchange "
+                            "Wang-Landau (default 1: one walk over the whole range)")
+    group.add_argument("--overlap", type=float, default=DEFAULT_OVERLAP,
+                       help=f"shared fraction of neighbouring windows (default "
+                            f"{DEFAULT_OVERLAP})")
     group.add_argument("--seed", type=int, default=None, help="random seed")
     group.add_argument("--flatness", type=float, default=DEFAULT_FLATNESS,
                        help=f"flat-histogram criterion (default {DEFAULT_FLATNESS})")
@@ -82,7 +89,7 @@ def run(args):
     else:
         wl = WangLandau(model, levels=args.levels, n_walkers=args.walkers,
                         flatness=args.flatness, log_f_final=args.log_f_final,
-                        seed=args.seed)
+                        seed=args.seed, windows=args.windows, overlap=args.overlap)
     wl.run(max_flips=args.max_flips, max_seconds=args.max_seconds,
            checkpoint=args.checkpoint, checkpoint_seconds=args.checkpoint_seconds,
            progress=False if args.no_progress else None)

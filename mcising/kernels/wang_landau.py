@@ -52,6 +52,7 @@ __all__ = [
     "TRIALS",
     "run_binned",
     "run_lattice",
+    "walk_into",
 ]
 
 # Columns of the per-walker int64 counters.
@@ -152,7 +153,7 @@ def _visit(cur, counters, last_end, low, high):
 @njit(cache=True)
 def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
                   counters, log_f, trace, rng, n_trials, flatness, log_f_final,
-                  check_every):
+                  check_every, lo, hi):
     n_nodes = spins.shape[0]
     cur = level[0]
     # A private copy of the random state: walkers' rows share cache lines.
@@ -175,13 +176,15 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
                 active += spins[indices[p]]
             step = c_n + c_m * active
             new = cur + step if spins[node] == 0 else cur - step
-            if not visited[new]:
-                _found(new, cur, log_g, visited, counters)
-            delta = log_g[cur] - log_g[new]
-            if delta >= 0.0 or uniform(state) < np.exp(delta):
-                spins[node] = 1 - spins[node]
-                cur = new
-                accepted += 1
+            # Levels outside the walker's window are refused.
+            if lo <= new <= hi:
+                if not visited[new]:
+                    _found(new, cur, log_g, visited, counters)
+                delta = log_g[cur] - log_g[new]
+                if delta >= 0.0 or uniform(state) < np.exp(delta):
+                    spins[node] = 1 - spins[node]
+                    cur = new
+                    accepted += 1
             log_g[cur] += lf
             hist[cur] += 1
             last_end = _visit(cur, counters, last_end, counters[LOW], counters[HIGH])
@@ -195,7 +198,7 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
 @njit(cache=True, parallel=True)
 def run_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
                 counters, log_f, trace, rng, n_trials, flatness, log_f_final,
-                check_every):
+                check_every, bounds):
     r"""Advance every walker by up to ``n_trials`` trials on a lattice of levels.
 
     Parameters
@@ -230,19 +233,21 @@ def run_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
         The walker stops when :math:`\ln f` reaches this.
     check_every : int
         Trials between flatness checks.
+    bounds : int64[K, 2]
+        Lowest and highest level of each walker's window (inclusive); moves that
+        leave the window are refused.
     """
     for k in prange(spins.shape[0]):
         _walk_lattice(indptr, indices, c_n, c_m, spins[k], level[k], log_g[k], hist[k],
                       visited[k], counters[k], log_f[k], trace[k], rng[k], n_trials,
-                      flatness, log_f_final, check_every)
+                      flatness, log_f_final, check_every, bounds[k, 0], bounds[k, 1])
 
 
 @njit(cache=True)
 def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
                  energy, level, log_g, hist, visited, counters, log_f, trace, rng,
-                 n_trials, flatness, log_f_final, check_every):
+                 n_trials, flatness, log_f_final, check_every, lo, hi):
     n_nodes = spins.shape[0]
-    n_levels = log_g.shape[0]
     cur = level[0]
     e_cur = energy[0]
     # A private copy of the random state: walkers' rows share cache lines.
@@ -265,8 +270,8 @@ def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
             field = w * field - theta_half[node]
             e_new = e_cur - field if spins[node] == 0 else e_cur + field
             new = np.int64(np.floor((e_new - e_min) * inv_width))
-            # Levels outside the range are refused (the range is found beforehand).
-            if 0 <= new < n_levels:
+            # Levels outside the window are refused (the range is found beforehand).
+            if lo <= new <= hi:
                 if not visited[new]:
                     _found(new, cur, log_g, visited, counters)
                 delta = log_g[cur] - log_g[new]
@@ -289,7 +294,7 @@ def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
 @njit(cache=True, parallel=True)
 def run_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins, energy,
                level, log_g, hist, visited, counters, log_f, trace, rng, n_trials,
-               flatness, log_f_final, check_every):
+               flatness, log_f_final, check_every, bounds):
     r"""Advance every walker by up to ``n_trials`` trials on binned real energies.
 
     Parameters are those of :func:`run_lattice`, except: ``data`` (float64[2M], the
@@ -302,7 +307,7 @@ def run_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins, en
         _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins[k],
                      energy[k], level[k], log_g[k], hist[k], visited[k], counters[k],
                      log_f[k], trace[k], rng[k], n_trials, flatness, log_f_final,
-                     check_every)
+                     check_every, bounds[k, 0], bounds[k, 1])
 
 
 @njit(cache=True, parallel=True)
@@ -418,3 +423,55 @@ def anneal_extreme(indptr, indices, data, theta_half, w, sign, spins, rng, n_swe
         if sweep > n_sweeps + 100 * n_nodes:
             break
     return energy
+
+
+@njit(cache=True)
+def walk_into(indptr, indices, data, theta_half, w, e_lo, e_hi, spins, rng,
+              max_sweeps):
+    r"""Move a state into the energy window :math:`[e_{lo}, e_{hi}]`.
+
+    Single flips that do not increase the distance of :math:`H` to the window are
+    accepted, others with probability 1/20 (to leave local minima of the distance),
+    until the state lies inside or ``max_sweeps`` sweeps have passed.
+
+    Parameters
+    ----------
+    indptr, indices, data, theta_half, w :
+        The energy :math:`H = \sum_i \theta_i S_i / 2 - W \sum_{i<j} C_{ij} S_i S_j`
+        (a lattice of levels uses the same form, see
+        :mod:`mcising.wl_windows`).
+    e_lo, e_hi : float
+        The window.
+    spins : int8[N]
+        Start state (updated).
+    rng : uint64[4]
+        xoshiro256** state (updated).
+    max_sweeps : int
+
+    Returns
+    -------
+    bool
+        True when the final state lies inside the window.
+    """
+    n_nodes = spins.shape[0]
+    energy = 0.0
+    for i in range(n_nodes):
+        if spins[i]:
+            energy += theta_half[i]
+            for p in range(indptr[i], indptr[i + 1]):
+                if indices[p] > i and spins[indices[p]]:
+                    energy -= w * data[p]
+    for _ in range(max_sweeps * n_nodes):
+        distance = max(e_lo - energy, energy - e_hi, 0.0)
+        if distance == 0.0:
+            return True
+        node = below(rng, n_nodes)
+        field = 0.0
+        for p in range(indptr[node], indptr[node + 1]):
+            field += data[p] * spins[indices[p]]
+        field = w * field - theta_half[node]
+        e_new = energy - field if spins[node] == 0 else energy + field
+        if max(e_lo - e_new, e_new - e_hi, 0.0) <= distance or uniform(rng) < 0.05:
+            spins[node] = 1 - spins[node]
+            energy = e_new
+    return max(e_lo - energy, energy - e_hi, 0.0) == 0.0
