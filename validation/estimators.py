@@ -1,0 +1,200 @@
+"""The table of estimators under validation: one entry per method.
+
+Each :class:`Estimator` is a callable ``run(model, points, seed, budget)`` that
+returns an :class:`Outcome` (one :class:`~mcising.results.Estimate` per point, and the
+number of single-spin updates it cost), plus the quantity it is judged on:
+
+* ``"glauber"`` and ``"tempering"`` (Markov chains, :mod:`mcising.chains` and
+  :mod:`mcising.tempering`) estimate :math:`\\langle H \\rangle`; chains alone give no
+  entropy, so they are judged on the mean energy and its MCSE.
+* every method registered in :data:`mcising.entropy.METHODS` other than ``"exact"``
+  (thermodynamic integration, MBAR, Wang-Landau, as they land) is judged on the
+  entropy and its ``entropy_stderr``.
+
+``budget`` scales the work: 1 is the suite's default, 2 doubles the sweeps (or
+walker trials), and so on. Adding an estimator means adding one entry to
+:func:`available` (or registering a method in mcising).
+"""
+
+import dataclasses
+import inspect
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["Estimator", "Outcome", "available"]
+
+logger = logging.getLogger(__name__)
+
+# Chains per run and recorded sweeps per chain at budget 1.
+CHAINS = 4
+SWEEPS = 4000
+# Tempering: replicas on the eps ladder (from eps/10 up to the target) at budget 1.
+REPLICAS = 6
+TEMPERING_SWEEPS = 2000
+# Keys under which a registered method may report its cost in Estimate.details.
+_COST_KEYS = ("spin_updates", "n_updates", "updates", "n_flips", "flips", "trials",
+              "n_trials")
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What one estimator run returns.
+
+    Attributes
+    ----------
+    results : Results
+        One estimate per requested point.
+    spin_updates : float
+        Single-spin updates (or flip trials) spent on the whole call; NaN if unknown.
+    """
+
+    results: object
+    spin_updates: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimator:
+    """One method under validation.
+
+    Attributes
+    ----------
+    name : str
+    quantity : str
+        The Estimate field it is judged on (``"entropy"`` or ``"mean_energy"``).
+    run : callable
+        ``run(model, points, seed, budget) -> Outcome``; ``points`` is a list of
+        :class:`~mcising.params.Point` and ``seed`` an int.
+    max_nodes : int or None
+        Largest network it is run on (None: any).
+    description : str
+    """
+
+    name: str
+    quantity: str
+    run: Callable
+    max_nodes: int | None
+    description: str
+
+
+def _seeds(seed, n):
+    """``n`` independent integer seeds derived from ``seed``."""
+    children = np.random.SeedSequence(seed).spawn(n)
+    return [int(c.generate_state(1, np.uint64)[0] >> np.uint64(1)) for c in children]
+
+
+def _run_glauber(model, points, seed, budget):
+    from mcising.chains import sample
+    from mcising.results import Results
+
+    n_sweeps = max(int(SWEEPS * budget), 40)
+    out, updates = [], 0.0
+    for point, s in zip(points, _seeds(seed, len(points))):
+        at = model.with_params(theta=point.theta, w=point.w, eps=point.eps)
+        run = sample(at, n_chains=CHAINS, n_sweeps=n_sweeps, seed=s, check=False,
+                     progress=False)
+        out.append(run.estimates()[0])
+        updates += CHAINS * (n_sweeps + int(run.attrs["burn_in"])) * model.n_nodes
+    return Outcome(Results(out), updates)
+
+
+def _run_tempering(model, points, seed, budget):
+    from mcising.results import Results
+    from mcising.tempering import sample_tempering
+
+    n_sweeps = max(int(TEMPERING_SWEEPS * budget), 40)
+    out, updates = [], 0.0
+    for point, s in zip(points, _seeds(seed, len(points))):
+        at = model.with_params(theta=point.theta, w=point.w, eps=point.eps)
+        run = sample_tempering(at, ladder="eps", n_replicas=REPLICAS,
+                               n_chains=CHAINS, n_sweeps=n_sweeps, seed=s,
+                               check=False, progress=False)
+        out.append(run.estimates()[-1])
+        updates += (CHAINS * REPLICAS * (n_sweeps + int(run.attrs["burn_in"]))
+                    * model.n_nodes)
+    return Outcome(Results(out), updates)
+
+
+def _cost_from_details(results):
+    """Spin updates reported by a registered method in its details, else NaN."""
+    for key in _COST_KEYS:
+        values = [e.details.get(key) for e in results]
+        values = [float(v) for v in values if isinstance(v, (int, float, np.number))]
+        if values:
+            # A shared computation reports the same total at every point.
+            return max(values) if len(set(values)) == 1 else float(sum(values))
+    return float("nan")
+
+
+# Options of registered methods that scale their work with the budget, if accepted.
+def _budget_options(name, budget, accepted):
+    options = {}
+    if "progress" in accepted:
+        options["progress"] = False
+    if "check" in accepted:
+        options["check"] = False
+    for key, base in (("n_sweeps", SWEEPS // 2),):
+        if key in accepted:
+            options[key] = max(int(base * budget), 40)
+    if "max_flips" in accepted and budget != 1:
+        options["max_flips"] = None
+    if "log_f_final" in accepted:
+        options["log_f_final"] = 1e-5 / budget
+    return options
+
+
+def _registered(name, method):
+    try:
+        accepted = set(inspect.signature(method).parameters)
+    except (TypeError, ValueError):
+        accepted = set()
+
+    def run(model, points, seed, budget):
+        from mcising.entropy import entropy
+
+        options = _budget_options(name, budget, accepted)
+        results = entropy(model, points, method=name, seed=seed, **options)
+        return Outcome(results, _cost_from_details(results))
+
+    return run
+
+
+def available(names=None):
+    """The estimators that exist in this installation, in table order.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        Keep only these.
+
+    Returns
+    -------
+    list of Estimator
+    """
+    from mcising.entropy import METHODS
+
+    table = [
+        Estimator("glauber", "mean_energy", _run_glauber, None,
+                  f"{CHAINS} Glauber chains x {SWEEPS} sweeps (<H> and its MCSE)"),
+        Estimator("tempering", "mean_energy", _run_tempering, 1000,
+                  f"parallel tempering, {REPLICAS} eps replicas x {CHAINS} chains x "
+                  f"{TEMPERING_SWEEPS} sweeps (<H> at the target)"),
+    ]
+    for name, method in METHODS.items():
+        if name == "exact":
+            continue
+        doc = (inspect.getdoc(method) or name).splitlines()[0]
+        table.append(Estimator(name, "entropy", _registered(name, method),
+                               _MAX_NODES.get(name), doc))
+    if names is not None:
+        unknown = set(names) - {e.name for e in table}
+        if unknown:
+            raise ValueError(f"unknown or unavailable estimator(s) {sorted(unknown)}; "
+                             f"available: {', '.join(e.name for e in table)}")
+        table = [e for e in table if e.name in names]
+    return table
+
+
+# Largest network each registered method is run on in the suite (cost, not validity).
+_MAX_NODES = {"wang-landau": 64}
