@@ -33,6 +33,8 @@ SWEEPS = 4000
 # Tempering: replicas on the eps ladder (from eps/10 up to the target) at budget 1.
 REPLICAS = 6
 TEMPERING_SWEEPS = 2000
+# Wang-Landau: final ln f at budget 1 (a walker makes about levels / ln f trials).
+WL_LOG_F_FINAL = 1e-5
 # Keys under which a registered method may report its cost in Estimate.details.
 _COST_KEYS = ("spin_updates", "n_updates", "updates", "n_flips", "flips", "trials",
               "n_trials")
@@ -116,46 +118,84 @@ def _run_tempering(model, points, seed, budget):
     return Outcome(Results(out), updates)
 
 
-def _cost_from_details(results):
-    """Spin updates reported by a registered method in its details, else NaN."""
+def _cost_from_details(results, n_nodes):
+    """Spin updates reported by a registered method in its details, else NaN.
+
+    Thermodynamic integration and MBAR report no count; for them the production
+    sweeps of the final ladder are counted (``ladder_size * n_chains * n_sweeps * N``,
+    pilot runs and burn-in excluded), once per distinct ladder.
+    """
     for key in _COST_KEYS:
         values = [e.details.get(key) for e in results]
         values = [float(v) for v in values if isinstance(v, (int, float, np.number))]
         if values:
             # A shared computation reports the same total at every point.
             return max(values) if len(set(values)) == 1 else float(sum(values))
-    return float("nan")
+    ladders = {}
+    for e in results:
+        d = e.details
+        if all(isinstance(d.get(k), (int, np.integer))
+               for k in ("ladder_size", "n_chains", "n_sweeps")):
+            # Points sharing theta and the fixed parameter share one ladder.
+            fixed = e.eps if d.get("path") == "w" else e.w
+            key = (np.round(np.atleast_1d(e.theta), 12).tobytes(), float(fixed))
+            ladders[key] = float(d["ladder_size"] * d["n_chains"] * d["n_sweeps"]
+                                 * n_nodes)
+    return float(sum(ladders.values())) if ladders else float("nan")
 
 
-# Options of registered methods that scale their work with the budget, if accepted.
-def _budget_options(name, budget, accepted):
+# Functions that receive the keyword options of a registered method taking **options.
+_FORWARDED = {
+    "ti": (("mcising.ti", "thermodynamic_integration"),),
+    "mbar": (("mcising.mbar", "mbar"), ("mcising.ti", "thermodynamic_integration")),
+    "wang-landau": (("mcising.wl_method", "estimate"),),
+}
+
+
+def _parameters(function):
+    try:
+        return inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return {}
+
+
+def _accepted(name, method):
+    """Keyword options a registered method accepts, looking through ``**options``."""
+    import importlib
+
+    parameters = _parameters(method)
+    accepted = {p for p, v in parameters.items() if v.kind != v.VAR_KEYWORD}
+    if any(v.kind == v.VAR_KEYWORD for v in parameters.values()):
+        for module, attribute in _FORWARDED.get(name, ()):
+            function = getattr(importlib.import_module(module), attribute)
+            accepted |= {p for p, v in _parameters(function).items()
+                         if v.kind != v.VAR_KEYWORD}
+    return accepted
+
+
+def _budget_options(budget, accepted):
+    """Options of a registered method that scale its work with the budget."""
     options = {}
     if "progress" in accepted:
         options["progress"] = False
     if "check" in accepted:
         options["check"] = False
-    for key, base in (("n_sweeps", SWEEPS // 2),):
-        if key in accepted:
-            options[key] = max(int(base * budget), 40)
-    if "max_flips" in accepted and budget != 1:
-        options["max_flips"] = None
+    if "n_sweeps" in accepted:
+        options["n_sweeps"] = max(int(SWEEPS // 2 * budget), 40)
     if "log_f_final" in accepted:
-        options["log_f_final"] = 1e-5 / budget
+        options["log_f_final"] = WL_LOG_F_FINAL / budget
     return options
 
 
 def _registered(name, method):
-    try:
-        accepted = set(inspect.signature(method).parameters)
-    except (TypeError, ValueError):
-        accepted = set()
+    accepted = _accepted(name, method)
 
     def run(model, points, seed, budget):
         from mcising.entropy import entropy
 
-        options = _budget_options(name, budget, accepted)
+        options = _budget_options(budget, accepted)
         results = entropy(model, points, method=name, seed=seed, **options)
-        return Outcome(results, _cost_from_details(results))
+        return Outcome(results, _cost_from_details(results, model.n_nodes))
 
     return run
 
