@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import InvalidInputError, TooExpensiveError
 from .exact import solve
-from .exact.enumerate import max_nodes_limit
+from .exact.enumerate import max_nodes_limit, predicted_seconds
 from .params import points_for
 
 __all__ = ["AUTO_ESTIMATOR", "AUTO_EXACT_SECONDS", "METHODS", "choose_method", "entropy"]
@@ -19,7 +19,7 @@ __all__ = ["AUTO_ESTIMATOR", "AUTO_EXACT_SECONDS", "METHODS", "choose_method", "
 logger = logging.getLogger(__name__)
 
 # Options of the exact solver that "auto" drops when it hands over to an estimator.
-_EXACT_ONLY = ("search_time", "max_memory", "plan", "backend", "cache")
+_EXACT_ONLY = ("search_time", "max_memory", "max_seconds", "plan", "backend", "cache")
 
 
 def _exact(model, points, **options):
@@ -89,7 +89,7 @@ def choose_method(model, n_points=1, *, max_nodes=None, max_seconds=AUTO_EXACT_S
     max_nodes : int, optional
         Enumeration limit (default 34, or ``MCISING_MAX_EXACT_NODES``).
     max_seconds : float
-        Largest predicted time of an exact contraction that ``"auto"`` accepts.
+        Largest predicted time of an exact computation that ``"auto"`` accepts.
     search_time, max_memory : optional
         Passed to :func:`mcising.exact.contract.plan`.
     node_activity : bool
@@ -98,8 +98,9 @@ def choose_method(model, n_points=1, *, max_nodes=None, max_seconds=AUTO_EXACT_S
     Returns
     -------
     method : str
-        ``"exact"`` when N is within the enumeration limit or a contraction plan
-        predicts at most ``max_seconds``; :data:`AUTO_ESTIMATOR` otherwise.
+        ``"exact"`` when enumeration (N within its limit) or a contraction plan is
+        predicted to take at most ``max_seconds``; :data:`AUTO_ESTIMATOR`
+        otherwise.
     options : dict
         ``{"plan": ContractionPlan}`` when a plan was made, so that it is not made
         twice; empty otherwise.
@@ -111,7 +112,11 @@ def choose_method(model, n_points=1, *, max_nodes=None, max_seconds=AUTO_EXACT_S
     than 20,000 edges unless every component is a tree or has a single cycle.
     """
     if model.n_nodes <= max_nodes_limit(max_nodes):
-        return "exact", {}
+        seconds = predicted_seconds(model.n_nodes, n_points, node_activity=node_activity)
+        if seconds <= max_seconds:
+            return "exact", {}
+        logger.info("enumeration predicted to take %.3g s (auto limit %g s)", seconds,
+                    max_seconds)
     if node_activity:
         return AUTO_ESTIMATOR, {}
     from .exact.contract import greedy_seconds, plan
@@ -169,6 +174,7 @@ def entropy(model, points=None, *, method="auto", **options):
     if method == "auto":
         method, found = choose_method(
             model, len(points), max_nodes=options.get("max_nodes"),
+            max_seconds=options.get("max_seconds") or AUTO_EXACT_SECONDS,
             search_time=options.get("search_time"),
             max_memory=options.get("max_memory"),
             node_activity=options.get("node_activity", False))

@@ -313,3 +313,16 @@ def test_cli_auto_contracts_beyond_the_enumeration_limit(capsys):
     assert all(r["exact_backend"] == "contract" for r in lines)
     exact = contract_points(mcising.load_model("cycle:60"), [(0.0, 0.5, 1.0)])[0]
     assert lines[0]["entropy"] == pytest.approx(exact.entropy, rel=1e-12)
+
+
+def test_cli_time_limit_refuses_or_hands_over(capsys):
+    assert main(["entropy", "--graph", "grid_2d:10,10", "--method", "exact",
+                 "--exact-backend", "contract", "--max-seconds", "1e-9"]) == 2
+    assert "above the limit" in capsys.readouterr().err
+    # auto hands a network whose exact cost is above the limit to an estimator.
+    assert main(["-q", "entropy", "--graph", "cycle:40", "--max-seconds", "1e-9",
+                 "--sweeps", "300", "--seed", "1", "--json", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["method"] == "ti"
+    assert main(["entropy", "--graph", "cycle:5", "--method", "ti", "--max-seconds",
+                 "5"]) == 2
+    assert "apply to --method exact or auto" in capsys.readouterr().err

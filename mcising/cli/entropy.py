@@ -1,6 +1,6 @@
 """``mcising entropy``: the entropy curve of a network over a parameter grid."""
 
-from ..entropy import METHODS, choose_method, entropy
+from ..entropy import AUTO_EXACT_SECONDS, METHODS, choose_method, entropy
 from ..errors import InvalidInputError
 from .common import (
     add_model_arguments,
@@ -44,6 +44,10 @@ def register(subparsers):
                        help="force enumeration of 2^N states or tensor-network "
                             "contraction (default: the cheaper by predicted time)")
     add_contraction_arguments(exact)
+    exact.add_argument("--max-seconds", metavar="SECONDS", type=float, default=None,
+                       help="refuse an exact computation predicted to take longer; "
+                            "with --method auto, use an estimator instead (auto's "
+                            f"default {AUTO_EXACT_SECONDS:g} s)")
     add_sampling_arguments(parser)
     parser.add_argument("--dos", metavar="FILE", default=None,
                         help="answer from a density of states saved by `mcising dos "
@@ -63,9 +67,15 @@ def run(args):
     exact_options = contraction_options(args)
     if args.exact_backend is not None:
         exact_options["backend"] = args.exact_backend
+    if args.max_seconds is not None:
+        if not args.max_seconds > 0:
+            raise InvalidInputError(
+                f"--max-seconds must be positive, got {args.max_seconds}")
+        exact_options["max_seconds"] = args.max_seconds
     if exact_options and args.method not in ("auto", "exact"):
         raise InvalidInputError(
-            "--exact-backend, --max-memory and --search-time apply to --method "
+            "--exact-backend, --max-memory, --search-time and --max-seconds apply to "
+            "--method "
             f"exact or auto, not {args.method}"
         )
     if args.dos is not None:
@@ -79,6 +89,7 @@ def run(args):
         else:
             args.method, found = choose_method(
                 model, len(points), max_nodes=args.max_nodes,
+                max_seconds=exact_options.get("max_seconds", AUTO_EXACT_SECONDS),
                 search_time=exact_options.get("search_time"),
                 max_memory=exact_options.get("max_memory"),
                 node_activity=args.node_activity)
