@@ -114,6 +114,10 @@ def window_bounds(wl, n_windows, overlap, seed):
         # Windows over n hold whole rows of the (n, m) lattice.
         row = wl.model.n_edges + 1
         out = np.stack([out[:, 0] * row, out[:, 1] * row + row - 1], axis=1)
+    else:
+        # The end windows reach the ends of the level set, in case annealing missed
+        # the true extremes: no level is ever excluded.
+        out[0, 0], out[-1, 1] = 0, wl.settings["n_levels"] - 1
     return out
 
 
