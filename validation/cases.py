@@ -116,13 +116,14 @@ def ground_truth(model, points):
     from mcising.exact import solve
 
     if model.n_nodes <= SMALL_MAX_NODES:
-        return solve(model, points), "enumeration"
+        return solve(model, points, progress=False), "enumeration"
     try:
         return closed_forms.closed_form(model, points), "closed form"
     except mcising.InvalidInputError:
         pass
     if contract_available():
-        return solve(model, points, backend="contract"), "tensor contraction"
+        return (solve(model, points, backend="contract", progress=False),
+                "tensor contraction")
     return None, "none"
 
 
