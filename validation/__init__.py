@@ -19,7 +19,11 @@ harness
     Runs estimators on cases over seeds and collects one row per (case, point,
     estimator, seed).
 report
-    Markdown tables and PNG plots.
+    The Markdown summary, the raw rows and the CI verdict.
+plots
+    The PNG figures: z-scores against N(0, 1), error against cost.
 run
     The command line: ``python -m validation.run --out report/``.
 """
+
+__all__ = []

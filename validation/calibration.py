@@ -21,7 +21,7 @@ import math
 import numpy as np
 from scipy import stats
 
-__all__ = ["ALPHA", "NOMINAL", "TARGET_HIGH", "TARGET_LOW", "Z_FAIL", "Coverage",
+__all__ = ["ALPHA", "NOMINAL", "TARGET_HIGH", "TARGET_LOW", "Z_FAIL", "Z_NOMINAL", "Coverage",
            "coverage", "lower_bound_count", "z_score"]
 
 # Nominal level of the intervals and its normal quantile.

@@ -31,7 +31,8 @@ import mcising
 from mcising import IsingModel
 from mcising.params import Point
 
-__all__ = ["REGIMES", "Case", "build_cases", "contract_available", "ground_truth"]
+__all__ = ["REGIMES", "Case", "build_cases", "case_names", "contract_available",
+           "ground_truth"]
 
 logger = logging.getLogger(__name__)
 
