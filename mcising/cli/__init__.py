@@ -42,11 +42,13 @@ def main(argv=None):
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.ERROR if args.quiet else logging.INFO,
-        format="mcising: %(message)s",
-        stream=sys.stderr,
-    )
+    # mcising's own log messages at INFO; other libraries' only from WARNING up.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mcising: %(message)s"))
+    logger = logging.getLogger("mcising")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.ERROR if args.quiet else logging.INFO)
     try:
         with warnings.catch_warnings():
             # mcising's own warnings are findings for the user: one line each on stderr.
