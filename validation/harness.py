@@ -3,8 +3,11 @@
 Rows are plain dicts (JSON-ready), so a report can be rebuilt from a saved run.
 """
 
+import contextlib
 import logging
 import math
+import signal
+import threading
 import time
 import warnings
 import zlib
@@ -13,7 +16,7 @@ import numpy as np
 
 from .calibration import Z_NOMINAL, z_score
 
-__all__ = ["run_case", "run_suite", "seed_for"]
+__all__ = ["RunTimeout", "run_case", "run_suite", "seed_for", "time_limit"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +28,36 @@ def seed_for(base_seed, case, estimator, replicate, budget=1.0):
     return int(np.random.SeedSequence(words).generate_state(1, np.uint64)[0] >> 1)
 
 
+class RunTimeout(Exception):
+    """An estimator call ran past the harness's time limit."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Raise :class:`RunTimeout` in the block once ``seconds`` of wall time have passed.
+
+    Uses ``SIGALRM``, so it acts only in the main thread on POSIX systems (elsewhere,
+    or with ``seconds`` None, the block runs unlimited). The exception arrives when
+    control returns to Python, so a compiled kernel finishes its current call first.
+    """
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def _alarm(signum, frame):
+        raise RunTimeout(f"no result within the time limit of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _float(value):
     try:
         value = float(value)
@@ -33,8 +66,18 @@ def _float(value):
     return value
 
 
-def run_case(case, estimator, seed, *, budget=1.0):
+def run_case(case, estimator, seed, *, budget=1.0, max_seconds=None):
     """Run one estimator once on every point of a case.
+
+    Parameters
+    ----------
+    case : Case
+    estimator : Estimator
+    seed : int
+    budget : float
+    max_seconds : float, optional
+        Time limit of the call (see :func:`time_limit`); a call past it counts as
+        failed.
 
     Returns
     -------
@@ -49,7 +92,8 @@ def run_case(case, estimator, seed, *, budget=1.0):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            outcome = estimator.run(case.model, points, seed, budget)
+            with time_limit(max_seconds):
+                outcome = estimator.run(case.model, points, seed, budget)
         except Exception as exc:  # a crash is a finding, not the end of the suite
             failure = f"{type(exc).__name__}: {exc}"
             logger.warning("%s on %s (seed %d) failed: %s", estimator.name, case.name,
@@ -87,7 +131,8 @@ def run_case(case, estimator, seed, *, budget=1.0):
     return rows
 
 
-def run_suite(cases, estimators, *, n_seeds, base_seed=0, budget=1.0, log=None):
+def run_suite(cases, estimators, *, n_seeds, base_seed=0, budget=1.0, max_seconds=None,
+              log=None):
     """Every estimator on every case it applies to, ``n_seeds`` times.
 
     Parameters
@@ -98,6 +143,8 @@ def run_suite(cases, estimators, *, n_seeds, base_seed=0, budget=1.0, log=None):
         Independent replicates per (case, estimator).
     base_seed : int
     budget : float
+    max_seconds : float, optional
+        Time limit of each estimator call.
     log : callable, optional
         Called with a progress line after each (case, estimator).
 
@@ -113,7 +160,8 @@ def run_suite(cases, estimators, *, n_seeds, base_seed=0, budget=1.0, log=None):
             start = time.perf_counter()
             for r in range(n_seeds):
                 seed = seed_for(base_seed, case.name, estimator.name, r, budget)
-                rows.extend(run_case(case, estimator, seed, budget=budget))
+                rows.extend(run_case(case, estimator, seed, budget=budget,
+                                     max_seconds=max_seconds))
             if log is not None:
                 recent = [row for row in rows[-n_seeds * len(case.points):]]
                 z = np.array([row["z"] for row in recent], dtype=float)

@@ -268,7 +268,7 @@ def _settings_lines(rows, settings):
         f"{', '.join(str(s) for s in sorted(set(seeds.values()))) or '-'}",
         f"- budget(s): {', '.join(f'{b:g}' for b in sorted({r['budget'] for r in suite}))}",
     ]
-    for key in ("base_seed", "wall_seconds"):
+    for key in ("base_seed", "max_seconds", "wall_seconds"):
         if key in settings:
             lines.append(f"- {key.replace('_', ' ')}: {settings[key]}")
     return lines

@@ -5,13 +5,14 @@
     python -m validation.run --out REPORT_DIR [--quick] [--seeds R] [--cases a,b]
         [--estimators x,y] [--regimes off,peak] [--budget B] [--no-large]
         [--base-seed S] [--cost-cases a,b] [--cost-budgets 0.25,0.5,1,2]
-        [--cost-seeds R] [--rows rows.jsonl] [--quiet]
+        [--cost-seeds R] [--max-seconds T] [--rows rows.jsonl] [--quiet]
 
 Runs every estimator on every case over ``--seeds`` independent seeds (the suite),
 then the error-versus-cost study (the peak regime of ``--cost-cases`` at each of
 ``--cost-budgets`` times ``--budget``), and writes the report into ``--out`` (see
 :mod:`validation.report`). ``--rows`` rebuilds a report from a saved ``rows.jsonl`` (and
-the ``settings.json`` beside it) without running anything. Progress is logged on stderr.
+the ``settings.json`` beside it) without running anything. An estimator call that runs
+past ``--max-seconds`` is stopped and counts as failed. Progress is logged on stderr.
 
 Exit status: 0 when every CI rule passes, 1 when one fails (a |z| above
 :data:`validation.calibration.Z_FAIL`, a failed run, or an estimator's coverage hit
@@ -44,6 +45,8 @@ QUICK = {"cases": "grid4x4,ring12,lognormal20", "regimes": "off,peak", "seeds": 
 FULL = {"cases": None, "regimes": None, "seeds": 5, "large": True,
         "cost_cases": "grid4x4,lognormal20", "cost_budgets": "0.25,0.5,1,2",
         "cost_seeds": 4}
+# Default time limit of one estimator call (seconds).
+MAX_SECONDS = 300.0
 # The regime of the cost study.
 COST_REGIME = "peak"
 
@@ -91,6 +94,9 @@ def build_parser():
                         f"--budget (default {FULL['cost_budgets']})")
     parser.add_argument("--cost-seeds", type=int,
                         help=f"seeds per budget in the study (default {FULL['cost_seeds']})")
+    parser.add_argument("--max-seconds", type=float, default=MAX_SECONDS,
+                        help="time limit of one estimator call; past it the run counts "
+                             f"as failed (default {MAX_SECONDS:g})")
     parser.add_argument("--rows", help="rebuild the report from this rows.jsonl; run nothing")
     parser.add_argument("--quiet", action="store_true", help="log warnings only")
     return parser
@@ -110,8 +116,11 @@ def _resolve(args):
 def run(args):
     """Run the suite and the cost study for parsed ``args``; return (rows, settings)."""
     settings = _resolve(args)
-    if settings["seeds"] < 1 or settings["cost_seeds"] < 1 or args.budget <= 0:
-        raise ValueError("--seeds and --cost-seeds must be at least 1, --budget positive")
+    if settings["seeds"] < 1 or settings["cost_seeds"] < 1:
+        raise ValueError("--seeds and --cost-seeds must be at least 1")
+    if args.budget <= 0 or args.max_seconds <= 0:
+        raise ValueError("--budget and --max-seconds must be positive")
+    settings["max_seconds"] = args.max_seconds
     cost_budgets = _budgets(settings["cost_budgets"])
     estimators = estimator_table.available(_names(args.estimators))
     start = time.perf_counter()
@@ -121,7 +130,8 @@ def run(args):
     logger.info("suite: %d cases x %d estimators x %d seeds, budget %g", len(cases),
                 len(estimators), settings["seeds"], args.budget)
     rows = run_suite(cases, estimators, n_seeds=settings["seeds"],
-                     base_seed=args.base_seed, budget=args.budget, log=logger.info)
+                     base_seed=args.base_seed, budget=args.budget,
+                     max_seconds=args.max_seconds, log=logger.info)
     for row in rows:
         row["study"] = "suite"
     cost_names = _names(settings["cost_cases"])
@@ -131,7 +141,7 @@ def run(args):
             logger.info("cost study: budget %g", factor * args.budget)
             more = run_suite(cost_cases, estimators, n_seeds=settings["cost_seeds"],
                              base_seed=args.base_seed, budget=factor * args.budget,
-                             log=logger.info)
+                             max_seconds=args.max_seconds, log=logger.info)
             for row in more:
                 row["study"] = "cost"
             rows.extend(more)
