@@ -1,0 +1,425 @@
+"""Wang-Landau: flips per second, and the error of ln g against the number of flips.
+
+Walkers: ``mcising.wang_landau.WangLandau`` (1/t schedule), ``--walkers`` walkers
+(default 4) running in parallel on numba's threads, seed 1, ``log_f_final`` = 1e-12 so
+that no walker stops before the budget; the run is continued budget after budget
+(``run(max_flips=...)``), and "flips" counts the trials of all walkers together.
+
+1. Flips per second on periodic L x L lattices: one walker on one thread, and the
+   walkers on all of numba's threads (after a warm-up of 2e6 flips; best of three runs of
+   1e7 sqrt(K) flips). Each table of part 3 also ends with its sustained rate.
+2. Against exact enumeration, the joint (n, m) lattice (``levels="nm"``) on 4x4 and 5x5
+   periodic lattices: mean |ln g_WL(n, m) - ln g(n, m)| over the cells that hold states
+   (a relative error is undefined where g = 1), and the mean relative error of ln g after
+   summing the cells of equal Ising energy.
+3. The 1D energy lattice (``levels="energy"`` at theta = 4, W = 1, where
+   H = 2n - m = k / 2 with k the number of bonds joining unequal spins, so that
+   E_Ising = -M + 2k) on 8x8 and 16x16 periodic lattices, against the exact density of
+   states g(E) of the periodic Ising model. Printed per budget: the mean relative error
+   of ln g (over the energies that hold states; both tables normalised to sum g = 2^N)
+   of the walkers' mean table and of a single walker (which made flips / K of the
+   flips), next to the reference figures of a plain 1/t Wang-Landau in C (one
+   walker): 8x8, 1.0e-3 after 6.3e7 flips and 1.8e-4 after 6.3e8; 16x16,
+   6.3e-4 after 2.6e8 and 4.0e-4 after 2.6e9; also the error of the entropy per node at
+   the entropy peak. Along a theta sweep at fixed W and eps the entropy is largest at
+   zero Ising field, theta = 4W (spin-flip symmetry), which is where the exact g(E)
+   applies: theta = 4, W = 1, at eps = 1 (Ising coupling K = eps W / 4 = 1/4) and at
+   eps = 4 K_c (the critical coupling, where the heat capacity peaks). "walk s" is the
+   time spent inside the walkers' runs, summed over the budgets so far. The full mode
+   repeats part 3 with one walker (so one thread busy), the setting of the C reference.
+
+The exact g(E) comes from the Pfaffian (Kaufman) solution of the periodic lattice, not
+from a transfer matrix (which would need 2^16 x 2^16 matrices of polynomials at L = 16):
+Z = 2^N cosh(K)^(2N) P(t), t = tanh K, where P(t) = sum_l c_l t^l counts the even
+subgraphs with l bonds and is (-Pf_PP + Pf_PA + Pf_AP + Pf_AA) / 2; each Pfaffian is a
+product over lattice momenta, one factor (1 + t^2)^2 - 2t(1 - t^2)(cos a + cos b) per
+pair of opposite momenta and its polynomial square root 1 - c t + (1 - c^2 / 2) t^2,
+c = cos a + cos b, at the momenta equal to their opposite. The products run in 300-digit
+decimal arithmetic, the c_l are rounded to integers (checked to be within 1e-30 of one,
+non-negative, with c_0 = 1 and sum 2^(N+1)), and g follows exactly in integers from
+sum_k g_k y^(2N-k) = 2^-N sum_l c_l (y + 1)^(2N-l) (y - 1)^l. The script checks the result
+against mcising's enumeration on 4x4 and 3x5 lattices before using it.
+
+Reference figure for pure Python: flatwalk 0.1.0 runs at about 2e5 flips/s with one
+walker. Targets: at least 1e8 flips/s on 2 cores; an error that keeps falling; on the
+16x16 lattice, an entropy error of 1e-4 per node at the entropy peak within 60 s.
+
+``--quick`` measures the rates on 16x16 only, the (n, m) lattice on 4x4 and budgets up to
+6.3e7 (8x8) and 1e8 (16x16) flips.
+
+Usage: python benchmarks/bench_wang_landau.py [--quick] [--walkers 4] [--max-flips 2.6e9]
+"""
+
+import argparse
+import math
+import os
+import time
+from decimal import Decimal, getcontext, localcontext
+
+import numba
+import numpy as np
+from scipy.special import logsumexp
+
+import mcising
+from mcising.exact import density_of_states
+from mcising.wang_landau import WangLandau
+
+K_CRITICAL = math.log(1 + math.sqrt(2)) / 2
+# Reference figures of a plain 1/t Wang-Landau in C, one walker: {L: {flips: error}}.
+C_REFERENCE = {8: {6.3e7: 1.0e-3, 6.3e8: 1.8e-4}, 16: {2.6e8: 6.3e-4, 2.6e9: 4.0e-4}}
+BUDGETS = {8: (1e7, 2e7, 6.3e7, 1e8, 2e8, 6.3e8, 1e9),
+           16: (1e7, 2e7, 5e7, 1e8, 2.6e8, 5e8, 1e9, 2.6e9)}
+QUICK_BUDGETS = {8: (1e7, 2e7, 6.3e7), 16: (1e7, 3e7, 1e8)}
+NM_BUDGETS = (1e6, 1e7, 1e8)
+ENTROPY_TARGET = 1e-4
+DIGITS = 300
+
+
+# -- exact density of states of the periodic 2D Ising model -----------------------------
+
+
+def _arctan_of_inverse(x):
+    """arctan(1 / x) for an integer x > 1, to the current decimal precision."""
+    tiny = Decimal(10) ** -(getcontext().prec + 5)
+    power, x2 = Decimal(1) / x, x * x
+    total, k = Decimal(0), 0
+    while power > tiny:
+        term = power / (2 * k + 1)
+        total = total - term if k % 2 else total + term
+        power /= x2
+        k += 1
+    return total
+
+
+def _decimal_pi():
+    """Pi from Machin's formula, pi = 16 arctan(1/5) - 4 arctan(1/239)."""
+    return 16 * _arctan_of_inverse(5) - 4 * _arctan_of_inverse(239)
+
+
+def _decimal_cos(x):
+    """cos(x) for |x| <= 2 pi by its Taylor series, to the current decimal precision."""
+    tiny = Decimal(10) ** -(getcontext().prec + 5)
+    term, total, k = Decimal(1), Decimal(1), 0
+    while abs(term) > tiny or k < 4:
+        term = -term * x * x / ((2 * k + 1) * (2 * k + 2))
+        total += term
+        k += 1
+    return total
+
+
+def _pfaffian(rows, cols, shift_r, shift_c, cos_r, cos_c):
+    """Coefficients (Decimal, ascending in t) of one Pfaffian as a product over momenta.
+
+    Momenta are a = j pi / rows, b = i pi / cols with j = 2p + shift_r, i = 2q + shift_c
+    (shift 0: periodic, 1: antiperiodic).
+    """
+    degree = 2 * rows * cols
+    poly = [Decimal(0)] * (degree + 1)
+    poly[0] = Decimal(1)
+    top = 0
+    for p in range(rows):
+        j = 2 * p + shift_r
+        j_opp = (2 * rows - j) % (2 * rows)
+        for q in range(cols):
+            i = 2 * q + shift_c
+            i_opp = (2 * cols - i) % (2 * cols)
+            c = cos_r[j] + cos_c[i]
+            new = [Decimal(0)] * (degree + 1)
+            if (j, i) == (j_opp, i_opp):
+                # Self-opposite momentum: c is -2, 0 or 2; the signed square root.
+                c_int = int(c.to_integral_value())
+                root = (1, -c_int, 1 - c_int * c_int // 2)
+                for a in range(top + 1):
+                    for power, coef in enumerate(root):
+                        if coef:
+                            new[a + power] += coef * poly[a]
+                top += 2
+            elif (j, i) < (j_opp, i_opp):
+                # One factor per pair of opposite momenta: 1 - 2c t + 2t^2 + 2c t^3 + t^4.
+                two_c = 2 * c
+                for a in range(top + 1):
+                    x = poly[a]
+                    y = two_c * x
+                    new[a] += x
+                    new[a + 1] -= y
+                    new[a + 2] += 2 * x
+                    new[a + 3] += y
+                    new[a + 4] += x
+                top += 4
+            else:
+                continue
+            poly = new
+    return poly
+
+
+def ising_counts(rows, cols):
+    """Exact g_k, k = number of unequal-spin bonds, of the periodic rows x cols lattice.
+
+    Returns
+    -------
+    list of int
+        ``g[k]`` for k = 0 ... 2N (Python integers, exact).
+    """
+    n = rows * cols
+    degree = 2 * n
+    with localcontext() as ctx:
+        ctx.prec = DIGITS
+        pi = _decimal_pi()
+        cos_r = [_decimal_cos(pi * j / rows) for j in range(2 * rows)]
+        cos_c = [_decimal_cos(pi * i / cols) for i in range(2 * cols)]
+        pf = {(sr, sc): _pfaffian(rows, cols, sr, sc, cos_r, cos_c)
+              for sr in (0, 1) for sc in (0, 1)}
+        coeffs = []
+        for power in range(degree + 1):
+            value = (-pf[0, 0][power] + pf[0, 1][power] + pf[1, 0][power]
+                     + pf[1, 1][power]) / 2
+            rounded = int(value.to_integral_value())
+            if abs(value - rounded) > Decimal("1e-30"):
+                raise ArithmeticError(f"coefficient {power} is not an integer: {value}")
+            coeffs.append(rounded)
+    if coeffs[0] != 1 or min(coeffs) < 0 or sum(coeffs) != 2 ** (n + 1):
+        raise ArithmeticError("even-subgraph polynomial failed its checks")
+    # Horner in u = (y - 1) / (y + 1): r = sum_l c_l (y - 1)^l (y + 1)^(D - l).
+    r = [0] * (degree + 1)
+    power_plus = [1] + [0] * degree
+    for power in range(degree, -1, -1):
+        r = [(r[a - 1] if a else 0) - r[a] for a in range(degree + 1)]
+        for a in range(degree - power + 1):
+            r[a] += coeffs[power] * power_plus[a]
+        power_plus = [power_plus[a] + (power_plus[a - 1] if a else 0)
+                      for a in range(degree + 1)]
+    counts = []
+    for k in range(degree + 1):
+        value, rest = divmod(r[degree - k], 2**n)
+        if rest:
+            raise ArithmeticError("g is not an integer")
+        counts.append(value)
+    if sum(counts) != 2**n:
+        raise ArithmeticError("g does not sum to 2^N")
+    return counts
+
+
+def ising_from_nm(counts_nm):
+    """Collapse g(n, m) of a 4-regular lattice onto k = 4n - 2m (summed counts)."""
+    n_idx, m_idx = np.nonzero(counts_nm)
+    out = {}
+    for n, m in zip(n_idx, m_idx):
+        k = 4 * int(n) - 2 * int(m)
+        out[k] = out.get(k, 0) + int(counts_nm[n, m])
+    return out
+
+
+def check_exact():
+    """Compare the Pfaffian counts with mcising's enumeration on small lattices."""
+    for rows, cols in ((4, 4), (3, 5)):
+        model = mcising.load_model(f"grid_2d:{rows},{cols},periodic=true")
+        enumerated = ising_from_nm(density_of_states(model, progress=False).counts)
+        counts = ising_counts(rows, cols)
+        exact = {k: g for k, g in enumerate(counts) if g}
+        if exact != enumerated:
+            raise AssertionError(f"Pfaffian g(E) differs from enumeration at {rows}x{cols}")
+    print("exact g(E): Pfaffian counts equal mcising's enumeration on 4x4 and 3x5 periodic "
+          "lattices")
+
+
+def log_counts(counts):
+    """Natural logs of big integers, -inf for zero."""
+    return np.array([math.log(g) if g else -math.inf for g in counts])
+
+
+def entropy_from_log_g(energies, log_g, eps):
+    """Entropy (nats) of a table log g(H) at inverse temperature eps."""
+    finite = np.isfinite(log_g)
+    e, lg = energies[finite], log_g[finite]
+    log_w = lg - eps * e
+    log_z = logsumexp(log_w)
+    prob = np.exp(log_w - log_z)
+    return eps * float(prob @ e) + float(log_z)
+
+
+# -- measurements ----------------------------------------------------------------------
+
+
+def flip_rates(sizes, walkers):
+    print("\n== flips per second (theta=4, W=1, energy levels; all walkers together) ==")
+    print(f"{'lattice':>9} {'1 walker, 1 thread':>19} "
+          f"{f'{walkers} walkers, {numba.config.NUMBA_NUM_THREADS} threads':>22} "
+          f"{'vs flatwalk 2e5/s':>18}")
+    rates = {}
+    threads = numba.config.NUMBA_NUM_THREADS
+    for size in sizes:
+        model = mcising.load_model(f"grid_2d:{size},{size},periodic=true", theta=4, w=1)
+        row = []
+        for n_walkers, n_threads in ((1, 1), (walkers, threads)):
+            numba.set_num_threads(n_threads)
+            try:
+                wl = WangLandau(model, levels="energy", n_walkers=n_walkers,
+                                log_f_final=1e-12, seed=1)
+                wl.run(max_flips=2_000_000)
+                best = 0.0
+                for _ in range(3):
+                    before = wl.flips
+                    start = time.perf_counter()
+                    wl.run(max_flips=int(1e7 * n_walkers ** 0.5))
+                    best = max(best, (wl.flips - before) / (time.perf_counter() - start))
+                row.append(best)
+            finally:
+                numba.set_num_threads(threads)
+        rates[size] = row[1]
+        print(f"{f'{size}x{size}':>9} {row[0]:19.3g} {row[1]:22.3g} {row[1] / 2e5:17.0f}x",
+              flush=True)
+    return rates
+
+
+def nm_lattice(size, budgets, walkers):
+    model = mcising.load_model(f"grid_2d:{size},{size},periodic=true")
+    counts = density_of_states(model, progress=False).counts
+    with np.errstate(divide="ignore"):
+        exact = np.log(counts.astype(float))
+    cells = counts > 0
+    exact_e = ising_from_nm(counts)
+    ks = np.array(sorted(exact_e))
+    log_exact_e = np.array([math.log(exact_e[k]) for k in ks])
+    n_idx, m_idx = np.indices(counts.shape)
+    k_of_cell = 4 * n_idx - 2 * m_idx
+    print(f"\n== {size}x{size} periodic, (n, m) lattice ({int(cells.sum())} cells with "
+          f"states) against enumeration, {walkers} walkers ==")
+    print(f"{'flips':>9} {'walk s':>7} {'mean|d ln g(n,m)|':>18} {'1 walker':>9} "
+          f"{'rel. err ln g(E)':>17} {'missing':>7} {'stage':>6}")
+    wl = WangLandau(model, levels="nm", n_walkers=walkers, log_f_final=1e-12, seed=1)
+    for budget in budgets:
+        wl.run(max_flips=int(budget) - wl.flips)
+        dos = wl.density_of_states(warn=False)
+        found = cells & np.isfinite(dos.log_g)
+        mean_abs = float(np.mean(np.abs(dos.log_g[found] - exact[found])))
+        single = np.mean([np.mean(np.abs(w[cells & np.isfinite(w)]
+                                         - exact[cells & np.isfinite(w)]))
+                          for w in dos.walker_log_g])
+        collapsed = np.array([logsumexp(dos.log_g[found & (k_of_cell == k)])
+                              for k in ks])
+        rel = np.abs(collapsed - log_exact_e) / log_exact_e
+        stage = max(wl.diagnostics()["stage"])
+        print(f"{wl.flips:9.2g} {wl.seconds:7.1f} {mean_abs:18.2e} {single:9.2e} "
+              f"{float(np.mean(rel)):17.2e} {int(cells.sum() - found.sum()):7d} "
+              f"{stage:6d}", flush=True)
+
+
+def energy_lattice(size, budgets, walkers, max_flips):
+    counts = ising_counts(size, size)
+    log_exact = log_counts(counts)
+    n = size * size
+    model = mcising.load_model(f"grid_2d:{size},{size},periodic=true", theta=4, w=1)
+    ks = np.arange(len(counts))
+    holds = np.isfinite(log_exact)
+    eps_points = (1.0, 4 * K_CRITICAL)
+    exact_s = [entropy_from_log_g(ks / 2.0, log_exact, e) for e in eps_points]
+    reference = C_REFERENCE.get(size, {})
+    print(f"\n== {size}x{size} periodic, energy lattice (H = 2n - m = k/2, "
+          f"{int(holds.sum())} energies with states) against the exact g(E), {walkers} "
+          f"walker{'s' if walkers > 1 else ''} ==")
+    print(f"exact entropy per node at theta=4, W=1: eps=1 {exact_s[0] / n:.6f}, "
+          f"eps=4K_c={eps_points[1]:.4f} {exact_s[1] / n:.6f}")
+    print(f"{'flips':>9} {'walk s':>7} {'rel err ln g':>12} {'1 walker':>9} {'C 1/t ref':>9} "
+          f"{'dS/N eps=1':>11} {'dS/N K_c':>9} {'missing':>7} {'stage':>5}")
+    wl = WangLandau(model, levels="energy", n_walkers=walkers, log_f_final=1e-12, seed=1)
+    rows = []
+    for budget in budgets:
+        if budget > max_flips:
+            print(f"{budget:9.2g}  skipped (above --max-flips)")
+            continue
+        wl.run(max_flips=int(budget) - wl.flips)
+        dos = wl.density_of_states(warn=False)
+        k = np.round(2 * dos.energies).astype(int)
+        inside = (k >= 0) & (k < len(counts))
+        ex = np.full(len(k), -np.inf)
+        ex[inside] = log_exact[k[inside]]
+        target = np.isfinite(ex)
+        found = target & np.isfinite(dos.log_g)
+        rel = float(np.mean(np.abs(dos.log_g[found] - ex[found]) / ex[found]))
+        single = float(np.mean([np.mean(np.abs(w[target & np.isfinite(w)]
+                                               - ex[target & np.isfinite(w)])
+                                        / ex[target & np.isfinite(w)])
+                                for w in dos.walker_log_g]))
+        thermo = dos.thermodynamics(np.array(eps_points))
+        ds = [abs(float(thermo["entropy"][i]) - exact_s[i]) / n for i in range(2)]
+        ref = reference.get(budget)
+        ref_cell = f"{ref:9.1e}" if ref else f"{'':>9}"
+        stage = max(wl.diagnostics()["stage"])
+        print(f"{wl.flips:9.2g} {wl.seconds:7.1f} {rel:12.2e} {single:9.2e} {ref_cell} "
+              f"{ds[0]:11.2e} {ds[1]:9.2e} {int(target.sum() - found.sum()):7d} "
+              f"{stage:5d}", flush=True)
+        rows.append((wl.flips, wl.seconds, rel, single, ds[0], ds[1]))
+    print(f"sustained rate over the run: {wl.flips / wl.seconds:.3g} flips/s")
+    if len(rows) >= 3:
+        flips = np.log([r[0] for r in rows[-3:]])
+        errors = np.log([r[2] for r in rows[-3:]])
+        slope = np.polyfit(flips, errors, 1)[0]
+        print(f"error slope d ln(err) / d ln(flips) over the last three budgets: "
+              f"{slope:.2f} (1/t Wang-Landau: -0.5); falls at every budget: mean table "
+              f"{falling(rows, 2)}, single walker {falling(rows, 3)}")
+    return rows
+
+
+def falling(rows, column):
+    """True when the error in ``column`` falls from each budget to the next."""
+    return all(b[column] < a[column] for a, b in zip(rows, rows[1:]))
+
+
+def first_to_stay_below(rows, column, threshold):
+    """The first row from which ``column`` stays at or below ``threshold``, or None."""
+    for index in range(len(rows)):
+        if all(r[column] <= threshold for r in rows[index:]):
+            return rows[index]
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small budgets, under a minute")
+    parser.add_argument("--walkers", type=int, default=4)
+    parser.add_argument("--max-flips", type=float, default=2.6e9,
+                        help="largest flip budget run on the energy lattices")
+    args = parser.parse_args()
+    budgets = QUICK_BUDGETS if args.quick else BUDGETS
+
+    # Compile the kernels outside the timings.
+    warm = mcising.load_model("grid_2d:3,3,periodic=true", theta=4, w=1)
+    for levels in ("nm", "energy"):
+        WangLandau(warm, levels=levels, n_walkers=2, seed=1).run(max_flips=10_000)
+    density_of_states(warm, progress=False)
+    print(f"numba threads: {numba.config.NUMBA_NUM_THREADS}; load average at start "
+          f"{os.getloadavg()[0]:.2f}; timings on a shared machine are noisy")
+    check_exact()
+
+    rates = flip_rates((16,) if args.quick else (8, 16), args.walkers)
+    for size in (4,) if args.quick else (4, 5):
+        nm_lattice(size, NM_BUDGETS[:2] if args.quick else NM_BUDGETS, args.walkers)
+    results = {}
+    for size in (8, 16):
+        results[size] = energy_lattice(size, budgets[size], args.walkers, args.max_flips)
+    if not args.quick:
+        print("\n== the same with one walker (one thread), as the C reference ==")
+        for size in (8, 16):
+            energy_lattice(size, budgets[size], 1, args.max_flips)
+
+    print(f"\n== targets (2 cores; load average now {os.getloadavg()[0]:.2f}) ==")
+    rate = rates[16]
+    print(f"flips per second, 16x16, {args.walkers} walkers on 2 threads: {rate:.3g} "
+          f"(target >= 1e8): {'met' if rate >= 1e8 else 'missed'}")
+    rows = results[16]
+    print(f"error of ln g keeps falling (16x16, every budget): mean table "
+          f"{'met' if falling(rows, 2) else 'missed'}, single walker "
+          f"{'met' if falling(rows, 3) else 'missed'}")
+    for column, label in ((4, "eps = 1"), (5, "eps = 4K_c")):
+        reached = first_to_stay_below(rows, column, ENTROPY_TARGET)
+        if reached is None:
+            print(f"16x16 entropy error <= {ENTROPY_TARGET:g} per node at the entropy peak, "
+                  f"{label}: not reached (to stay) within the budgets run: missed")
+        else:
+            print(f"16x16 entropy error <= {ENTROPY_TARGET:g} per node at the entropy peak, "
+                  f"{label}: from {reached[0]:.2g} flips on, after {reached[1]:.1f} s of "
+                  f"walking (target within 60 s): "
+                  f"{'met' if reached[1] <= 60 else 'missed'}")
+
+if __name__ == "__main__":
+    main()
