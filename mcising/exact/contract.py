@@ -51,6 +51,7 @@ import warnings
 
 import cotengra as ctg
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..errors import InputWarning, InvalidInputError, TooExpensiveError
 from ..params import points_for
@@ -475,8 +476,11 @@ def contract_points(model, points=None, *, plan=None, search_time=None,
     details = {"exact_backend": "contract", "contraction_width": plan.width,
                "log10_flops": round(plan.log10_flops, 4)}
     out = []
-    with progress_bar(len(points) * plan.n_slices, "contract", progress=progress,
-                      expected_seconds=seconds, unit="slice") as bar:
+    # The contraction is a long series of tall, narrow matrix products: threaded BLAS
+    # gains nothing on them and, on a busy machine, its threads wait on each other.
+    with threadpool_limits(limits=1, user_api="blas"), progress_bar(
+            len(points) * plan.n_slices, "contract", progress=progress,
+            expected_seconds=seconds, unit="slice") as bar:
         for point in points:
             start = time.perf_counter()
             fields = evaluate(plan._program, model, point, bar.update)
