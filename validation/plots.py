@@ -143,7 +143,7 @@ def plot_error_vs_cost(rows, path):
                           fontsize=7)
             if j == 0:
                 ax.set_ylabel("RMS error (solid), stderr (dashed)", fontsize=7)
-            ax.tick_params(labelsize=6)
+            ax.tick_params(which="both", labelsize=6)
     if not cases:
         axes[0, 0].text(0.5, 0.5, "no cost-study rows", ha="center",
                         transform=axes[0, 0].transAxes)

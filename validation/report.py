@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import pathlib
+import re
 
 import numpy as np
 
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 RHAT_MAX = 1.01
 ESS_MIN = 400.0
 FIGURES = ("zscores.png", "error_vs_cost.png")
+# Numbers inside warning messages (replaced by # to group the messages).
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
 def _plain(value):
@@ -222,11 +225,13 @@ def _cost_table(rows):
 
 
 def _warning_lines(rows):
-    """Warnings recorded by the harness, and convergence diagnostics past threshold."""
+    """Warnings recorded by the harness (numbers shown as #), and diagnostics past threshold."""
     seen = collections.defaultdict(set)
     for r in rows:
         for message in r["warnings"]:
-            seen[message].add((r["estimator"], r["case"], r["seed"], r["budget"]))
+            # Messages that differ only in their numbers are one kind of warning.
+            seen[_NUMBER.sub("#", message)].add(
+                (r["estimator"], r["case"], r["seed"], r["budget"]))
     lines = []
     for message, runs in sorted(seen.items(), key=lambda kv: -len(kv[1])):
         names = sorted({k[0] for k in runs})
