@@ -118,19 +118,31 @@ def _run_tempering(model, points, seed, budget):
     return Outcome(Results(out), updates)
 
 
+def _theta_key(estimate):
+    return np.round(np.atleast_1d(np.asarray(estimate.theta, float)), 12).tobytes()
+
+
 def _cost_from_details(results, n_nodes):
     """Spin updates reported by a registered method in its details, else NaN.
+
+    A reported count (Wang-Landau's ``flips``) is taken once per (theta, W) group of
+    points, each group having had its own walk, except for Wang-Landau over the
+    (n, m) lattice (``levels == "nm"``), where one walk answered every point.
 
     Thermodynamic integration and MBAR report no count; for them the production
     sweeps of the final ladder are counted (``ladder_size * n_chains * n_sweeps * N``,
     pilot runs and burn-in excluded), once per distinct ladder.
     """
     for key in _COST_KEYS:
-        values = [e.details.get(key) for e in results]
-        values = [float(v) for v in values if isinstance(v, (int, float, np.number))]
-        if values:
-            # A shared computation reports the same total at every point.
-            return max(values) if len(set(values)) == 1 else float(sum(values))
+        counts = {}
+        for e in results:
+            value = e.details.get(key)
+            if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+                shared = e.details.get("levels") == "nm"
+                group = None if shared else (_theta_key(e), float(e.w))
+                counts.setdefault(group, float(value))
+        if counts:
+            return float(sum(counts.values()))
     ladders = {}
     for e in results:
         d = e.details
@@ -138,9 +150,8 @@ def _cost_from_details(results, n_nodes):
                for k in ("ladder_size", "n_chains", "n_sweeps")):
             # Points sharing theta and the fixed parameter share one ladder.
             fixed = e.eps if d.get("path") == "w" else e.w
-            key = (np.round(np.atleast_1d(e.theta), 12).tobytes(), float(fixed))
-            ladders[key] = float(d["ladder_size"] * d["n_chains"] * d["n_sweeps"]
-                                 * n_nodes)
+            ladders[(_theta_key(e), float(fixed))] = float(
+                d["ladder_size"] * d["n_chains"] * d["n_sweeps"] * n_nodes)
     return float(sum(ladders.values())) if ladders else float("nan")
 
 
