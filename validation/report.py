@@ -35,6 +35,7 @@ RHAT_MAX = 1.01
 ESS_MIN = 400.0
 FIGURES = ("zscores.png", "error_vs_cost.png")
 # Numbers inside warning messages (replaced by # to group the messages).
+_TEMPLATE_LENGTH = 110
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
@@ -229,8 +230,12 @@ def _warning_lines(rows):
     seen = collections.defaultdict(set)
     for r in rows:
         for message in r["warnings"]:
-            # Messages that differ only in their numbers are one kind of warning.
-            seen[_NUMBER.sub("#", message)].add(
+            # Messages that differ only in their numbers are one kind of warning (the
+            # harness cut them at a fixed length, so the template is cut shorter).
+            template = _NUMBER.sub("#", message)
+            if len(template) > _TEMPLATE_LENGTH:
+                template = template[:_TEMPLATE_LENGTH].rstrip() + "..."
+            seen[template].add(
                 (r["estimator"], r["case"], r["seed"], r["budget"]))
     lines = []
     for message, runs in sorted(seen.items(), key=lambda kv: -len(kv[1])):
