@@ -61,7 +61,7 @@ import numpy as np
 from scipy.special import expit
 
 from . import ti_quadrature as quad
-from .diagnostics import mcse_mean
+from .diagnostics import RHAT_MAX, mcse_mean
 from .errors import ConvergenceWarning, InvalidInputError
 from .params import points_for
 from .results import Estimate, Results
@@ -358,6 +358,7 @@ def integrate_ladders(model, points=None, *, path="auto", tempering=True,
         One per group of points sharing theta and the fixed parameter.
     """
     points = points_for(model, points)
+    automatic = path == "auto"
     path = _choose_path(points, path)
     options = {"tempering": bool(tempering), "tolerance": tolerance,
                "n_intervals": n_intervals, "max_rounds": max_rounds,
@@ -370,18 +371,79 @@ def integrate_ladders(model, points=None, *, path="auto", tempering=True,
     seeds = (root.spawn(1)[0] for _ in iter(int, 1))
     runs = []
     for theta, fixed, targets, indices in _groups(points, path):
-        start = time.perf_counter()
-        targets = np.asarray(targets, float)
-        ladder, anchor, target_index, samples, budget, rounds = _run_group(
-            model, path, theta, fixed, targets, options, seeds)
-        seconds = time.perf_counter() - start
-        estimates = _estimates(model, path, theta, fixed, ladder, anchor,
-                               target_index, samples, budget, options, seconds)
-        runs.append(LadderRun(path=path, theta=theta, fixed=fixed, ladder=ladder,
-                              anchor=anchor, target_index=target_index,
-                              point_index=indices, samples=samples,
-                              estimates=estimates, rounds=rounds))
+        if not automatic or path != "w":
+            runs.append(_ladder_run(model, path, theta, fixed, targets, indices,
+                                    options, seeds))
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run = _ladder_run(model, path, theta, fixed, targets, indices, options,
+                              seeds)
+        stuck = _unmixed_targets(run)
+        for message in caught:
+            if not stuck or not issubclass(message.category, ConvergenceWarning):
+                warnings.warn(message.message, message.category, stacklevel=3)
+        if stuck:
+            logger.info("the W ladder at eps=%g did not mix for W=%s; integrating "
+                        "over eps at each of them instead", fixed,
+                        ", ".join(f"{run.ladder[run.target_index[r]]:g}" for r in stuck))
+            run = _drop_targets(run, stuck)
+            if run.point_index:
+                runs.append(run)
+            for r in stuck:
+                runs.append(_ladder_run(model, "eps", theta, targets[r], [fixed],
+                                        [indices[r]], options, seeds))
+        else:
+            runs.append(run)
     return runs
+
+
+def _ladder_run(model, path, theta, fixed, targets, indices, options, seeds):
+    """Sample, refine and integrate one ladder; return its LadderRun."""
+    start = time.perf_counter()
+    targets = np.asarray(targets, float)
+    ladder, anchor, target_index, samples, budget, rounds = _run_group(
+        model, path, theta, fixed, targets, options, seeds)
+    seconds = time.perf_counter() - start
+    estimates = _estimates(model, path, theta, fixed, ladder, anchor, target_index,
+                           samples, budget, options, seconds)
+    return LadderRun(path=path, theta=theta, fixed=fixed, ladder=ladder, anchor=anchor,
+                     target_index=target_index, point_index=list(indices),
+                     samples=samples, estimates=estimates, rounds=rounds)
+
+
+def _unmixed_targets(run):
+    """Rows of the targets whose integral crosses a ladder point that failed R-hat."""
+    if run.samples is None:
+        return []
+    report = run.samples.diagnostics()
+    bad = np.array([report.rhat_at(k) > RHAT_MAX for k in range(len(run.ladder))])
+    stuck = []
+    for row, k in enumerate(run.target_index):
+        lo, hi = sorted((run.anchor, int(k)))
+        if k != run.anchor and bad[lo:hi + 1].any():
+            stuck.append(row)
+    return stuck
+
+
+def _drop_targets(run, rows):
+    """Return the run without the given target rows.
+
+    The targets kept report the worst R-hat and lowest ESS of their own stretch of
+    the ladder (from the anchor to the target), which passed the check.
+    """
+    report = run.samples.diagnostics()
+    keep = [r for r in range(len(run.point_index)) if r not in set(rows)]
+    estimates = []
+    for r in keep:
+        lo, hi = sorted((run.anchor, int(run.target_index[r])))
+        details = dict(run.estimates[r].details)
+        details["rhat_max"] = max(report.rhat_at(k) for k in range(lo, hi + 1))
+        details["ess_min"] = min(report.ess_at(k) for k in range(lo, hi + 1))
+        estimates.append(dataclasses.replace(run.estimates[r], details=details))
+    return dataclasses.replace(
+        run, target_index=run.target_index[keep],
+        point_index=[run.point_index[r] for r in keep], estimates=estimates)
 
 
 def collect(runs, n_points):
@@ -409,7 +471,9 @@ def thermodynamic_integration(model, points=None, *, path="auto", tempering=True
     path : {"auto", "w", "eps"}
         Integrate over W from W = 0 at fixed eps, or over eps from eps = 0 at fixed
         W. ``"auto"`` integrates over eps when only eps varies between the points,
-        over W otherwise.
+        over W otherwise; a target whose W ladder fails R-hat between W = 0 and the
+        target (a first-order transition on the way) is then integrated over eps
+        at its own W instead.
     tempering : bool
         Parallel tempering along the ladder (default), or independent chains at
         every ladder point.

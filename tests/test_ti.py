@@ -267,3 +267,18 @@ def test_command_line_json_keys(capsys):
                  "--sweeps", "10"]) == 0
     assert main(["entropy", "--graph", "cycle:10", "--method", "wang-landau",
                  "--tolerance", "1e-3"]) == 2
+
+
+def test_auto_path_falls_back_to_eps_where_the_w_ladder_cannot_mix():
+    # K8 at theta = 7W and eps = 2: past W = 1 a barrier separates all-off from all-on
+    # at every W, so the W ladder hides the ordered mode of the targets beyond it.
+    model = mcising.load_model("complete:8", theta=7.0, w=1.0, eps=2.0)
+    points = mcising.grid(7.0, "0.6,1.2", 2.0)
+    results = thermodynamic_integration(model, points, n_sweeps=2000, seed=5,
+                                        progress=False)
+    assert results[0].details["path"] == "w"
+    assert results[1].details["path"] == "eps"
+    _check_against(results, solve(model, points))
+    forced = thermodynamic_integration(model, points, path="w", n_sweeps=2000, seed=5,
+                                       progress=False, check=False)
+    assert forced[1].details["rhat_max"] > 1.01
