@@ -131,18 +131,25 @@ def ci_failures(rows):
     hit count over the suite rows at least :func:`calibration.lower_bound_count`.
     """
     out = []
+    crashed = collections.defaultdict(list)
     for r in rows:
+        if r["failure"]:
+            # A failed call fails at every point: one sentence per call.
+            crashed[(r["estimator"], r["case"], r["seed"], r["budget"],
+                     r["failure"])].append(r["regime"])
+            continue
         z = r["z"]
         where = (f"{r['estimator']} on {r['case']} ({r['regime']}, seed {r['seed']}, "
                  f"budget {r['budget']:g})")
-        if r["failure"]:
-            out.append(f"{where} failed: {r['failure']}")
-        elif z is None or math.isnan(z):
+        if z is None or math.isnan(z):
             out.append(f"{where} gave no usable estimate or error bar")
         elif abs(z) > calibration.Z_FAIL:
             out.append(f"{where}: |z| = {abs(z):.2f} > {calibration.Z_FAIL:g} "
                        f"(estimate {r['estimate']:.6g} ± {r['stderr']:.2g}, "
                        f"exact {r['exact']:.6g})")
+    for (name, case, seed, budget, failure), regimes in crashed.items():
+        out.append(f"{name} on {case} ({', '.join(regimes)}, seed {seed}, budget "
+                   f"{budget:g}) failed: {failure}")
     suite = _study(rows, "suite")
     for name in _order(suite, "estimator"):
         cov = calibration.coverage(_values([r for r in suite if r["estimator"] == name],
