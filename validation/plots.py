@@ -59,6 +59,7 @@ def plot_zscores(rows, path):
     bins = np.linspace(-Z_CLIP, Z_CLIP, 25)
     for ax, name in zip(axes.flat, names):
         z = _floats([r for r in rows if r["estimator"] == name], "z")
+        missing = int(np.sum(np.isnan(z)))
         z = z[~np.isnan(z)]
         outside = int(np.sum(np.abs(z) > Z_CLIP))
         if z.size:
@@ -73,6 +74,8 @@ def plot_zscores(rows, path):
             note += f"\n{inside:.0f}% within ±1.96\nmax |z| = {np.max(np.abs(z)):.2f}"
         if outside:
             note += f"\n{outside} beyond ±{Z_CLIP:g}"
+        if missing:
+            note += f"\n{missing} without z (failed)"
         ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=7)
         ax.set_title(name, fontsize=9)
         ax.set_xlim(-Z_CLIP, Z_CLIP)
