@@ -371,6 +371,13 @@ def integrate_ladders(model, points=None, *, path="auto", tempering=True,
     seeds = (root.spawn(1)[0] for _ in iter(int, 1))
     runs = []
     for theta, fixed, targets, indices in _groups(points, path):
+        if automatic and path == "w" and len(targets) == 1 and fixed > 0 and targets[0]:
+            # A lone W target gains nothing from a W ladder; an eps ladder costs the
+            # same and, tempering from the disordered eps = 0, crosses the barriers of
+            # a bimodal network that a W ladder can hide.
+            runs.append(_ladder_run(model, "eps", theta, targets[0], [fixed], indices,
+                                    options, seeds))
+            continue
         if not automatic or path != "w":
             runs.append(_ladder_run(model, path, theta, fixed, targets, indices,
                                     options, seeds))
@@ -470,10 +477,10 @@ def thermodynamic_integration(model, points=None, *, path="auto", tempering=True
         the fixed parameter share one ladder.
     path : {"auto", "w", "eps"}
         Integrate over W from W = 0 at fixed eps, or over eps from eps = 0 at fixed
-        W. ``"auto"`` integrates over eps when only eps varies between the points,
-        over W otherwise; a target whose W ladder fails R-hat between W = 0 and the
-        target (a first-order transition on the way) is then integrated over eps
-        at its own W instead.
+        W. ``"auto"`` integrates over eps when only eps varies between the points
+        or a (theta, eps) pair has a single W target, over W otherwise; a target
+        whose W ladder fails R-hat between W = 0 and the target (a first-order
+        transition on the way) is then integrated over eps at its own W instead.
     tempering : bool
         Parallel tempering along the ladder (default), or independent chains at
         every ladder point.

@@ -153,10 +153,10 @@ def test_refinement_meets_the_tolerance_and_reports_both_parts():
     # A ring of 8 at low temperature: <q> changes fast near W = theta / 2.
     model = mcising.load_model("cycle:8", theta=2.0, w=1.0, eps=2.0)
     points = mcising.grid(2.0, "2", 2.0)
-    coarse = thermodynamic_integration(model, points, n_sweeps=1000, seed=2,
+    coarse = thermodynamic_integration(model, points, path="w", n_sweeps=1000, seed=2,
                                        tolerance=None, n_intervals=2, progress=False,
                                        check=False)
-    fine = thermodynamic_integration(model, points, n_sweeps=1000, seed=2,
+    fine = thermodynamic_integration(model, points, path="w", n_sweeps=1000, seed=2,
                                      tolerance=1e-4, n_intervals=2, progress=False,
                                      check=False)
     assert coarse[0].details["ladder_size"] == 3
