@@ -42,6 +42,7 @@ import warnings
 
 import numpy as np
 
+from .diagnostics import mcse_mean
 from .errors import ConvergenceWarning, InvalidInputError
 from .params import points_for
 from .ti import collect, independent_nodes, integrate_ladders
@@ -110,22 +111,36 @@ def _mbar_ladder(run, max_per_state):
     """Entropy, log Z and their errors at each target of one ladder."""
     energy, coupling = _thinned(run.samples, max_per_state)
     u_kn, n_k = _reduced_potentials(run, energy, coupling)
-    with _quiet_pymbar():
-        from pymbar import MBAR
-
-        solver = MBAR(u_kn, n_k, initialize="BAR")
-        result = solver.compute_entropy_and_enthalpy()
     anchor = run.anchor
     eps_anchor = run.fixed if run.path == "w" else 0.0
     exact = independent_nodes(run.theta, eps_anchor)
     targets = run.target_index
-    return {
-        "entropy": exact["entropy"] + result["Delta_s"][anchor, targets],
-        "entropy_stderr": result["dDelta_s"][anchor, targets],
-        "log_z": exact["log_z"] - result["Delta_f"][anchor, targets],
-        "log_z_stderr": result["dDelta_f"][anchor, targets],
-        "n_samples": int(n_k.sum()),
-    }
+    with _quiet_pymbar():
+        from pymbar import MBAR
+
+        solver = MBAR(u_kn, n_k, initialize="BAR")
+        if run.path == "w":
+            result = solver.compute_entropy_and_enthalpy()
+            delta_s = result["Delta_s"][anchor, targets]
+            delta_s_stderr = result["dDelta_s"][anchor, targets]
+        else:
+            # On an eps ladder the anchor's reduced potential is identically zero,
+            # which leaves pymbar's entropy covariance singular; the entropy comes
+            # from the free energies and the chains' <H> instead.
+            result = solver.compute_free_energy_differences()
+    log_z = exact["log_z"] - result["Delta_f"][anchor, targets]
+    log_z_stderr = result["dDelta_f"][anchor, targets]
+    if run.path == "eps":
+        energy = run.samples.series("energy")[..., targets]
+        mean_energy = energy.mean(axis=(0, 1))
+        eps_t = run.ladder[targets]
+        entropy = eps_t * mean_energy + log_z
+        entropy_stderr = np.hypot(eps_t * mcse_mean(energy), log_z_stderr)
+    else:
+        entropy = exact["entropy"] + delta_s
+        entropy_stderr = delta_s_stderr
+    return {"entropy": entropy, "entropy_stderr": entropy_stderr, "log_z": log_z,
+            "log_z_stderr": log_z_stderr, "n_samples": int(n_k.sum())}
 
 
 def _combine(ti_estimate, values, row, agreement_sigmas):
