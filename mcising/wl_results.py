@@ -24,6 +24,7 @@ spread between walkers divided by :math:`\sqrt{K}`.
 import json
 
 import numpy as np
+from scipy import stats
 from scipy.special import logsumexp
 
 from .dos import DensityOfStates
@@ -57,8 +58,21 @@ def normalise_log_g(log_g, n_nodes):
     return log_g + shift.reshape((-1,) + (1,) * (log_g.ndim - 1))
 
 
+def _widening(count):
+    r"""Factor :math:`t_{K-1, 0.975} / z_{0.975}` for a standard error from K walkers.
+
+    The spread of K walkers estimates the error with only K - 1 degrees of freedom;
+    scaled by this factor, std / sqrt(K) makes the usual interval of 1.96 standard
+    errors a Student-t 95% interval (for 8 walkers the factor is 1.21).
+    """
+    return stats.t.ppf(0.975, np.maximum(count - 1, 1)) / stats.norm.ppf(0.975)
+
+
 def _mean_and_stderr(walker_values):
-    """Mean over axis 0 of the finite values, and std / sqrt(count) (NaN below 2)."""
+    """Mean over axis 0 of the finite values, and its standard error (NaN below 2).
+
+    The standard error is std / sqrt(count), widened by :func:`_widening`.
+    """
     finite = np.isfinite(walker_values)
     count = finite.sum(axis=0)
     filled = np.where(finite, walker_values, 0.0)
@@ -66,7 +80,7 @@ def _mean_and_stderr(walker_values):
         mean = filled.sum(axis=0) / count
         dev = np.where(finite, walker_values - mean, 0.0)
         var = (dev**2).sum(axis=0) / (count - 1)
-        stderr = np.sqrt(var / count)
+        stderr = np.sqrt(var / count) * _widening(count)
     mean = np.where(count > 0, mean, -np.inf)
     stderr = np.where(count > 1, stderr, np.nan)
     return mean, stderr
@@ -83,7 +97,8 @@ def _estimates_from_walkers(values, walker_values, *, method, n_nodes, n_edges, 
             fields[name] = float(values[name][k])
             per_walker = np.array([wv[name][k] for wv in walker_values])
             if n_walkers > 1 and np.all(np.isfinite(per_walker)):
-                err = float(np.std(per_walker, ddof=1) / np.sqrt(n_walkers))
+                err = float(np.std(per_walker, ddof=1) / np.sqrt(n_walkers)
+                            * _widening(n_walkers))
             else:
                 err = np.nan
             fields[f"{name}_stderr"] = err
