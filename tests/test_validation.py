@@ -42,7 +42,7 @@ CI_BASE_SEED = 20240611
 
 @pytest.fixture(scope="module")
 def ci_rows():
-    """Rows of every estimator on the CI cases (computed once per test session)."""
+    """Rows of every estimator on the CI cases (computed once, shared by the tests)."""
     cases = case_table.build_cases(CI_CASES, regimes=CI_REGIMES)
     estimators = estimator_table.available(CI_ESTIMATORS)
     rows = run_suite(cases, estimators, n_seeds=CI_SEEDS, base_seed=CI_BASE_SEED,

@@ -367,6 +367,19 @@ def run_multicanonical(indptr, indices, data, theta_half, w, e_min, inv_width, l
         energy[k, 0] = e_cur
 
 
+@njit(cache=True, inline="always")
+def _energy(indptr, indices, data, theta_half, w, spins):
+    r"""Energy :math:`\sum_i \theta_i S_i / 2 - W \sum_{i<j} C_{ij} S_i S_j` of a state."""
+    energy = 0.0
+    for i in range(spins.shape[0]):
+        if spins[i]:
+            energy += theta_half[i]
+            for p in range(indptr[i], indptr[i + 1]):
+                if indices[p] > i and spins[indices[p]]:
+                    energy -= w * data[p]
+    return energy
+
+
 @njit(cache=True)
 def anneal_extreme(indptr, indices, data, theta_half, w, sign, spins, rng, n_sweeps,
                    beta_max):
@@ -389,13 +402,7 @@ def anneal_extreme(indptr, indices, data, theta_half, w, sign, spins, rng, n_swe
         The energy :math:`H` of the final state.
     """
     n_nodes = spins.shape[0]
-    energy = 0.0
-    for i in range(n_nodes):
-        if spins[i]:
-            energy += theta_half[i]
-            for p in range(indptr[i], indptr[i + 1]):
-                if indices[p] > i and spins[indices[p]]:
-                    energy -= w * data[p]
+    energy = _energy(indptr, indices, data, theta_half, w, spins)
     ratio = (beta_max / 1e-2) ** (1.0 / max(n_sweeps - 1, 1))
     beta = 1e-2
     improved = True
@@ -454,13 +461,7 @@ def walk_into(indptr, indices, data, theta_half, w, e_lo, e_hi, spins, rng,
         True when the final state lies inside the window.
     """
     n_nodes = spins.shape[0]
-    energy = 0.0
-    for i in range(n_nodes):
-        if spins[i]:
-            energy += theta_half[i]
-            for p in range(indptr[i], indptr[i + 1]):
-                if indices[p] > i and spins[indices[p]]:
-                    energy -= w * data[p]
+    energy = _energy(indptr, indices, data, theta_half, w, spins)
     for _ in range(max_sweeps * n_nodes):
         distance = max(e_lo - energy, energy - e_hi, 0.0)
         if distance == 0.0:
