@@ -14,7 +14,8 @@ from .exact import solve
 from .exact.enumerate import max_nodes_limit, predicted_seconds
 from .params import points_for
 
-__all__ = ["AUTO_ESTIMATOR", "AUTO_EXACT_SECONDS", "METHODS", "choose_method", "entropy"]
+__all__ = ["AUTO_ESTIMATOR", "AUTO_EXACT_SECONDS", "METHODS", "choose_method",
+           "entropy"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,8 @@ def choose_method(model, n_points=1, *, max_nodes=None, max_seconds=AUTO_EXACT_S
     than 20,000 edges unless every component is a tree or has a single cycle.
     """
     if model.n_nodes <= max_nodes_limit(max_nodes):
-        seconds = predicted_seconds(model.n_nodes, n_points, node_activity=node_activity)
+        seconds = predicted_seconds(model.n_nodes, n_points,
+                                    node_activity=node_activity)
         if seconds <= max_seconds:
             return "exact", {}
         logger.info("enumeration predicted to take %.3g s (auto limit %g s)", seconds,

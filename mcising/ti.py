@@ -391,9 +391,9 @@ def integrate_ladders(model, points=None, *, path="auto", tempering=True,
             if not stuck or not issubclass(message.category, ConvergenceWarning):
                 warnings.warn(message.message, message.category, stacklevel=3)
         if stuck:
+            stuck_w = ", ".join(f"{run.ladder[run.target_index[r]]:g}" for r in stuck)
             logger.info("the W ladder at eps=%g did not mix for W=%s; integrating "
-                        "over eps at each of them instead", fixed,
-                        ", ".join(f"{run.ladder[run.target_index[r]]:g}" for r in stuck))
+                        "over eps at each of them instead", fixed, stuck_w)
             run = _drop_targets(run, stuck)
             if run.point_index:
                 runs.append(run)

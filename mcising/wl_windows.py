@@ -107,8 +107,9 @@ def window_bounds(wl, n_windows, overlap, seed):
     out = np.empty((n_windows, 2), dtype=np.int64)
     for k in range(n_windows):
         lo = first + int(round(k * step))
-        hi = last if k == n_windows - 1 else min(first + int(math.ceil(k * step + width)),
-                                                 last)
+        hi = min(first + int(math.ceil(k * step + width)), last)
+        if k == n_windows - 1:
+            hi = last
         out[k] = lo, hi
     if wl.levels == "nm":
         # Windows over n hold whole rows of the (n, m) lattice.
@@ -241,8 +242,8 @@ def join(log_g, visited, n_windows, *, row=None):
             common = np.isfinite(joined) & np.isfinite(following)
             if not common.any():
                 raise InvalidInputError(
-                    f"Wang-Landau windows {w - 1} and {w} share no level: the run is too "
-                    "short or the overlap too small"
+                    f"Wang-Landau windows {w - 1} and {w} share no level: the run is "
+                    "too short or the overlap too small"
                 )
             split, shift = _joint(joined, following, common, row)
             joined = np.where(levels <= split, joined, following + shift)
