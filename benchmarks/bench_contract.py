@@ -130,7 +130,8 @@ def plan_row(name, model, search_time, max_memory, max_seconds):
         first_cell, point_cell = f"{first:9.3f}", f"{per_point:9.4f}{mark}"
         ratio = f"{per_point / predicted:7.2f}"
     print(f"{name:<18} {model.n_nodes:>4} {model.n_edges:>5} {plan_seconds:8.2f} "
-          f"{plan.width:6.0f} {plan.log10_flops:7.2f} {plan.n_slices:>8} "
+          f"{plan.width:6.0f} {plan.log10_flops:7.2f} {math.log10(plan.cost):6.2f} "
+          f"{plan.n_slices:>8} "
           f"{plan.peak_memory / 1e6:9.1f} {first_cell} {point_cell} {predicted:10.4g} "
           f"{ratio} {count:>3}", flush=True)
     return plan, per_point
@@ -197,10 +198,12 @@ def main():
     print("OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS', '(unset: one BLAS thread per core)')}")
     print("columns: plan = search time (s); width = log2 of the largest intermediate; "
-          "flops = log10 multiply-adds (value only, all slices); first = first point "
+          "flops = log10 multiply-adds (value only, all slices); cost = log10 of the "
+          "plan's cost (multiply-adds + 64 per entry written); first = first point "
           "(compiles the program); s/point = fastest later point (* = the first point, when "
           "no other was timed); pts = points contracted")
     header = (f"{'graph':<18} {'N':>4} {'M':>5} {'plan s':>8} {'width':>6} {'flops':>7} "
+              f"{'cost':>6} "
               f"{'slices':>8} {'peak MB':>9} {'first s':>9} {'s/point':>10} "
               f"{'predicted':>10} {'ratio':>7} {'pts':>3}")
     print(header)

@@ -17,13 +17,17 @@ input and how to transpose and reshape every pairwise contraction into a batched
 matrix product; it is built once per plan and run for every point and slice.
 """
 
+import functools
 import logging
 import math
 import typing
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 
 from ..errors import TooExpensiveError
+from ..kernels.jets import jet_absorb, jet_product, permute_axes
 from ._logdomain import contract_log
 
 __all__ = ["RangeError", "compile_program", "evaluate", "reference_state"]
@@ -34,6 +38,15 @@ _COMPONENTS = 5
 # Intermediates are rescaled (by a power of two) when their scale leaves
 # [2^-_RESCALE, 2^_RESCALE]; exact, and rarely needed at moderate eps.
 _RESCALE = 200
+# Pairwise products summing over at most _FUSED_MAX_SUM entries, or with at most
+# _FUSED_MAX_BLOCK entries per right-hand matrix, use the fused kernel (measured:
+# BLAS is faster beyond).
+_FUSED_MAX_SUM = 4
+_FUSED_MAX_BLOCK = 64
+# Transpositions of tensors with at least this many entries are tiled copies over
+# tiles that span the lowest _TILE_BITS axes of both layouts.
+_TILE_MIN_SIZE = 1 << 14
+_TILE_BITS = 6
 # Entries below 2^-_SAFE_EXPONENT of their tensor's scale send the point to the
 # log-domain path (products of two such entries could underflow).
 _SAFE_EXPONENT = 900
@@ -74,6 +87,13 @@ class _Step(typing.NamedTuple):
     shape_left: tuple   # (B, L, K)
     shape_right: tuple  # (B, K, R)
     out_nodes: tuple    # node number of every output axis
+    # Absorption steps (the right side's indices are among the left's, none summed)
+    # keep the left's layout: bit position of each right index in the left's flat
+    # index, and the permutation from batch + free order to that layout.
+    absorb: tuple
+    out_perm: tuple
+
+
 
 
 class Program(typing.NamedTuple):
@@ -143,18 +163,27 @@ def compile_program(tree, inputs, n_nodes):
         summed = [ix for ix in l_inds if ix in r_inds and ix not in out]
         l_free = [ix for ix in l_inds if ix not in r_inds]
         r_free = [ix for ix in r_inds if ix not in l_inds]
+        node_id[parent] = len(inds)
+        opened.append(out)
+        opened[lid] = opened[rid] = None
+        absorb = not summed and not (l_free and r_free) and bool(batch)
+        if absorb and r_free:
+            # Absorption: the larger side goes left.
+            lid, rid, l_inds, r_inds = rid, lid, r_inds, l_inds
+            batch = [ix for ix in l_inds if ix in r_inds]
+            l_free, r_free = r_free, []
+        order = batch + l_free + r_free
         steps.append(_Step(
             lid, rid,
             tuple(l_inds.index(ix) for ix in batch + l_free + summed),
             tuple(r_inds.index(ix) for ix in batch + summed + r_free),
             (2 ** len(batch), 2 ** len(l_free), 2 ** len(summed)),
             (2 ** len(batch), 2 ** len(summed), 2 ** len(r_free)),
-            tuple(number[ix] for ix in batch + l_free + r_free),
+            tuple(number[ix] for ix in (l_inds if absorb else order)),
+            tuple(len(l_inds) - 1 - l_inds.index(ix) for ix in r_inds) if absorb else (),
+            tuple(order.index(ix) for ix in l_inds) if absorb else None,
         ))
-        node_id[parent] = len(inds)
-        inds.append(batch + l_free + r_free)
-        opened.append(out)
-        opened[lid] = opened[rid] = None
+        inds.append(list(l_inds) if absorb else order)
     return Program(tuple(leaves), tuple(steps), int(tree.nslices),
                    tuple(number[ix] for ix in sliced))
 
@@ -242,47 +271,180 @@ def _jets(leaves):
             for lv, r in leaves]
 
 
-def _jet_matmul(x, y):
-    """Jet product of stacked matrices ``x`` (5, B, L, K) and ``y`` (5, B, K, R)."""
-    out = np.matmul(x[0], y)
-    cross = np.matmul(x[1:], y[0])
-    out[1] += cross[0]
-    out[2] += cross[1]
-    out[2] += np.matmul(x[1], y[1])
-    out[3] += cross[2]
-    out[4] += cross[3]
-    return out
+class _Pool:
+    """Reusable float64 buffers, by entry count.
+
+    Intermediates of a slice have the same sizes in every slice; taking their buffers
+    from a pool instead of fresh allocations avoids returning large blocks to the
+    operating system and faulting them in again, which cost as much as the arithmetic.
+    """
+
+    def __init__(self):
+        self._free = {}
+
+    def take(self, shape):
+        stack = self._free.get(math.prod(shape))
+        return (stack.pop() if stack else np.empty(math.prod(shape))).reshape(shape)
+
+    def give(self, array):
+        self._free.setdefault(array.size, []).append(array.reshape(-1))
 
 
-def _rescale(z, reference=None):
-    """Divide ``z`` by a power of two; raise _RangeExceeded when entries may be lost.
+@functools.lru_cache(maxsize=1024)
+def _tiles(perm):
+    """Offset tables of :func:`permute_axes` for a permutation of size-2 axes.
 
-    Every entry of the value part is positive in exact arithmetic, so an entry that
-    is zero or below ``2^-_SAFE_EXPONENT`` of the scale (an all-zero slice included)
-    means terms may have underflowed; the caller then uses the log-domain path.
+    ``perm[k]`` is the source axis of output axis ``k`` (C order). The inner tile
+    spans the lowest :data:`_TILE_BITS` axes of the output and of the source.
+    """
+    n = len(perm)
+    low_out = set(range(max(n - _TILE_BITS, 0), n))
+    low_src = {k for k in range(n) if perm[k] >= n - _TILE_BITS}
+    inner = sorted(low_out | low_src)
+    outer = [k for k in range(n) if k not in low_out | low_src]
+
+    def offsets(axes):
+        count = np.arange(2 ** len(axes), dtype=np.int64)
+        src = np.zeros_like(count)
+        dst = np.zeros_like(count)
+        for rank, k in enumerate(axes):
+            bit = (count >> (len(axes) - 1 - rank)) & 1
+            src += bit << (n - 1 - perm[k])
+            dst += bit << (n - 1 - k)
+        return src, dst
+
+    return offsets(outer) + offsets(inner)
+
+
+def _arranged(array, perm, shape, pool):
+    """``array`` transposed by ``perm`` and reshaped to ``shape``, contiguous.
+
+    ``perm`` keeps the jet axis first. Returns the array and whether its buffer is a
+    fresh one from ``pool``.
+    """
+    view = array.transpose(perm)
+    if view.flags.c_contiguous:
+        return view.reshape(shape), False
+    out = pool.take(view.shape)
+    if array.size < _TILE_MIN_SIZE or not array.flags.c_contiguous:
+        np.copyto(out, view)
+    else:
+        permute_axes(array.reshape(_COMPONENTS, -1), out.reshape(_COMPONENTS, -1),
+                     *_tiles(tuple(a - 1 for a in perm[1:])))
+    return out.reshape(shape), True
+
+
+def _blas_product(x, y, out, temp):
+    """Jet product by ten real matrix products (BLAS), written to ``out``.
+
+    ``temp`` has the shape of ``out[1:]``; no other memory is allocated.
+    """
+    np.matmul(x[0], y, out=out)
+    np.matmul(x[1:], y[0], out=temp)
+    out[1:] += temp
+    np.matmul(x[1], y[1], out=temp[0])
+    out[2] += temp[0]
+
+
+def _jet_matmul(x, y, out, pool):
+    """Jet product of stacked matrices ``x`` (5, B, L, K) and ``y`` (5, B, K, R).
+
+    Writes ``out`` (5, B, L, R) and returns the smallest and largest entry of its
+    value component. Products that sum over few indices (nearly all of them) are
+    memory-bound and run in one fused pass; long sums go to single-threaded BLAS,
+    with the rows (or batches) split between threads, one per core.
+    """
+    if x.shape[-1] <= _FUSED_MAX_SUM or y.shape[-1] * y.shape[-2] <= _FUSED_MAX_BLOCK:
+        return jet_product(x, y, out)
+    temp = pool.take((_COMPONENTS - 1,) + out.shape[1:])
+    axis = 1 if x.shape[1] > 1 else 2
+    bounds = np.linspace(0, x.shape[axis], min(_threads(), x.shape[axis]) + 1)
+    tasks = []
+    for start, stop in zip(bounds[:-1].astype(int), bounds[1:].astype(int)):
+        rows = (slice(None),) * axis + (slice(start, stop),)
+        tasks.append((x[rows], y[rows] if axis == 1 else y, out[rows], temp[rows]))
+    if len(tasks) == 1:
+        _blas_product(*tasks[0])
+    else:
+        list(_executor().map(lambda task: _blas_product(*task), tasks))
+    pool.give(temp)
+    return float(np.min(out[0])), float(np.max(out[0]))
+
+
+_EXECUTOR = None
+
+
+def _threads():
+    return numba.get_num_threads()
+
+
+def _executor():
+    """Thread pool for BLAS products (numpy releases the GIL in matmul)."""
+    global _EXECUTOR
+    if _EXECUTOR is None or _EXECUTOR._max_workers != _threads():
+        _EXECUTOR = ThreadPoolExecutor(_threads(), thread_name_prefix="mcising-blas")
+    return _EXECUTOR
+
+
+def _rescale(z, low, top, reference=None):
+    """Divide ``z`` in place by a power of two; return the exponent.
+
+    Raises _RangeExceeded when entries may be lost: every entry of the value part is
+    positive in exact arithmetic, so an entry that is zero or below
+    ``2^-_SAFE_EXPONENT`` of the scale (an all-zero slice included) means terms may
+    have underflowed; the caller then uses the log-domain path.
 
     The scale is the entry at ``reference`` (the reference state's position), but at
     least ``2^-_MAX_SPREAD`` times the largest entry, so that a product of two scaled
     tensors cannot overflow. Powers of two make the scaling exact, so a subnormal
     scale cannot overflow either.
     """
-    top = float(np.max(z[0]))
     if not top > 0.0 or top == math.inf:
         raise _RangeExceeded
     scale = top
     if reference is not None:
         scale = max(float(z[0][reference]), math.ldexp(top, -_MAX_SPREAD))
-    if float(np.min(z[0])) < math.ldexp(scale, -_SAFE_EXPONENT):
+    if not low >= math.ldexp(scale, -_SAFE_EXPONENT):
         raise _RangeExceeded
     exponent = math.frexp(scale)[1]
     if abs(exponent) <= _RESCALE and top <= 2.0**_MAX_SPREAD:
-        return z, 0
-    return np.ldexp(z, -exponent), exponent
+        return 0
+    np.ldexp(z, -exponent, out=z)
+    return exponent
 
 
-def _run_slice(program, jets, index, state):
-    """Contract one slice: the total jet and its power-of-two exponent."""
-    arrays, exponents = [], []
+def _absorb(arrays, owned, step, pool):
+    """Absorption step: the product in the larger operand's layout (in place if owned)."""
+    big, small = arrays[step.left], arrays[step.right]
+    flat = big.reshape(_COMPONENTS, -1)
+    if owned[step.left] and flat.flags.c_contiguous:
+        out = flat
+    else:
+        out = pool.take(flat.shape)
+        flat = np.ascontiguousarray(flat)
+    low, top = jet_absorb(flat, np.ascontiguousarray(small.reshape(_COMPONENTS, -1)),
+                          np.array(step.absorb, dtype=np.int64), out)
+    if owned[step.right]:
+        pool.give(small)
+    if owned[step.left] and out is not flat:
+        pool.give(big)
+    arrays[step.left] = arrays[step.right] = None
+    return out, low, top
+
+
+def _finish_step(arrays, owned, exponents, step, z, low, top, state, consistent):
+    """Rescale a step's output and store it with its power-of-two exponent."""
+    z = z.reshape((_COMPONENTS,) + (2,) * len(step.out_nodes))
+    reference = tuple(state[k] for k in step.out_nodes) if consistent else None
+    exponent = _rescale(z, low, top, reference)
+    arrays.append(z)
+    owned.append(True)
+    exponents.append(exponents[step.left] + exponents[step.right] + exponent)
+
+
+def _run_slice(program, jets, index, state, pool):
+    """Contract one slice: the total jet (shape (5,)) and its power-of-two exponent."""
+    arrays, owned, exponents = [], [], []
     for leaf, jet in zip(program.leaves, jets):
         if leaf.slice_bits:
             selector = [slice(None)] * jet.ndim
@@ -292,43 +454,61 @@ def _run_slice(program, jets, index, state):
         if leaf.sum_axes:
             jet = jet.sum(axis=tuple(a + 1 for a in leaf.sum_axes))
         arrays.append(jet)
+        owned.append(False)
         exponents.append(0)
     consistent = all(((index >> bit) & 1) == state[node]
                      for bit, node in enumerate(program.sliced_nodes))
 
     for step in program.steps:
-        x, y = arrays[step.left], arrays[step.right]
-        arrays[step.left] = arrays[step.right] = None
-        x = x.transpose((0, *(a + 1 for a in step.perm_left)))
-        y = y.transpose((0, *(a + 1 for a in step.perm_right)))
-        z = _jet_matmul(x.reshape((_COMPONENTS, *step.shape_left)),
-                        y.reshape((_COMPONENTS, *step.shape_right)))
-        reference = tuple(state[k] for k in step.out_nodes) if consistent else None
-        z, exponent = _rescale(
-            z.reshape((_COMPONENTS,) + (2,) * len(step.out_nodes)), reference)
-        arrays.append(z)
-        exponents.append(exponents[step.left] + exponents[step.right] + exponent)
+        if step.absorb:
+            z, low, top = _absorb(arrays, owned, step, pool)
+            _finish_step(arrays, owned, exponents, step, z, low, top, state, consistent)
+            continue
+        operands = []
+        for k, perm, shape in ((step.left, step.perm_left, step.shape_left),
+                               (step.right, step.perm_right, step.shape_right)):
+            array, copied = _arranged(arrays[k], (0, *(a + 1 for a in perm)),
+                                      (_COMPONENTS, *shape), pool)
+            if copied and owned[k]:
+                pool.give(arrays[k])
+            operands.append((array, copied or owned[k]))
+            arrays[k] = None
+        (x, x_owned), (y, y_owned) = operands
+        z = pool.take((_COMPONENTS, *step.shape_left[:2], step.shape_right[2]))
+        low, top = _jet_matmul(x, y, z, pool)
+        for array, flag in operands:
+            if flag:
+                pool.give(array)
+        _finish_step(arrays, owned, exponents, step, z, low, top, state, consistent)
 
     # Disconnected parts may leave several scalars; their product is the total.
     total, exponent = None, 0
-    for array, power in zip(arrays, exponents):
+    for array, power, flag in zip(arrays, exponents, owned):
         if array is None:
             continue
-        total = array if total is None else _jet_matmul(
-            total.reshape(_COMPONENTS, 1, 1, 1), array.reshape(_COMPONENTS, 1, 1, 1))
-        total, shift = _rescale(total.reshape(_COMPONENTS))
-        exponent += power + shift
+        part = np.array(array, dtype=float).reshape(_COMPONENTS, 1, 1, 1)
+        if flag:
+            pool.give(array)
+        if total is None:
+            total = part
+            low = top = float(part[0, 0, 0, 0])
+        else:
+            product = np.empty_like(part)
+            low, top = _jet_matmul(total, part, product, pool)
+            total = product
+        exponent += power + _rescale(total, low, top)
     return total.reshape(_COMPONENTS), exponent
 
 
 def _contract_fast(program, jets, state, update):
     """Jet ratios and log z_0 of the sum over slices, or (None, None) on range trouble."""
     bits = tuple(int(b) for b in state)
+    pool = _Pool()
     total, total_exp = None, 0
     done = 0
     try:
         for index in range(program.n_slices):
-            z, exponent = _run_slice(program, jets, index, bits)
+            z, exponent = _run_slice(program, jets, index, bits, pool)
             done += 1
             if update is not None:
                 update(1)

@@ -109,7 +109,11 @@ def contract_log(program, leaves, update=None):
                 (4, *step.shape_right))
             lz, rz = _log_matmul(lx, rx, ly, ry)
             shape = (2,) * len(step.out_nodes)
-            arrays.append((lz.reshape(shape), rz.reshape((4, *shape))))
+            lz, rz = lz.reshape(shape), rz.reshape((4, *shape))
+            if step.out_perm is not None:
+                lz = lz.transpose(step.out_perm)
+                rz = rz.transpose((0, *(a + 1 for a in step.out_perm)))
+            arrays.append((lz, rz))
         root = [a for a in arrays if a is not None]
         totals_l.append(float(sum(np.sum(lv) for lv, _ in root)))
         ratios = np.zeros(4)

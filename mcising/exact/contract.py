@@ -68,22 +68,30 @@ logger = logging.getLogger(__name__)
 # Jet components: value, d/da, (1/2) d2/da2, d/db, d/dc.
 _J0, _JA, _JAA, _JB, _JC = range(5)
 _COMPONENTS = 5
-# Real matrix products per jet product (see _jet_matmul).
-_JET_PRODUCTS = 10
-# Measured on a 2-core machine (benchmarks/bench_contract.py): sustained
-# multiply-adds per second of the jet products, and Python overhead per pairwise step.
-_FLOP_RATE = 1.0e9
+# Cost of a tree, in cotengra's "combo" measure: multiply-adds plus this many per
+# entry written. Nearly every pairwise step sums over a few size-2 indices, so memory
+# traffic rather than arithmetic sets its time; the factor is the measured ratio of
+# the cost of one jet entry written by the fused kernel to one multiply-add in BLAS.
+_WRITE_FACTOR = 64
+# Measured on a 2-core machine (benchmarks/bench_contract.py): combo cost per second
+# of jet contraction on both cores, and Python overhead per pairwise step.
+_COST_RATE = 1.0e9
 _STEP_SECONDS = 6.0e-5
-# Peak memory model in float64 entries: five jet components of every live tensor plus
-# the temporaries of the largest pairwise product.
-_LIVE_FACTOR = _COMPONENTS
-_TEMP_FACTOR = 2 * _COMPONENTS
+# Peak memory model in float64 entries: five jet components of every live tensor,
+# as much again in buffers kept for reuse, and the transposed operands and output of
+# the largest pairwise product.
+_LIVE_FACTOR = 2 * _COMPONENTS
+_TEMP_FACTOR = 3 * _COMPONENTS
 # Intermediates are rescaled when their largest entry leaves [2^-_RESCALE, 2^_RESCALE].
 _RESCALE = 256
 # Path finders tried by the hyper-optimiser (cotengrust accelerates both greedy ones)
 # and the number of trial trees when the user sets no search time.
 _METHODS = ("random-greedy", "greedy")
 DEFAULT_SEARCH_REPEATS = 64
+# A user-set search time is spent in this many rounds, each a hyper-optimised search
+# refined by subtree reconfiguration; the refinement's gain varies widely between
+# trees, so the best of several refined trees beats one long search.
+_SEARCH_ROUNDS = 4
 # Trees predicted to contract in more than this (seconds) are refined by subtree
 # reconfiguration, which costs about a millisecond per tensor.
 _RECONFIGURE_SECONDS = 0.5
@@ -185,19 +193,22 @@ class ContractionPlan:
         """Pairwise contractions per slice."""
         return self.n_nodes + self.n_edges - 1
 
+    @property
+    def cost(self):
+        """Multiply-adds plus 64 per entry written, all slices together."""
+        return 2.0 if self.tree is None else float(_cost(self.tree))
+
     def predicted_seconds(self, n_points=1):
         r"""Predicted wall time of ``n_points`` evaluations (from measured throughput).
 
         .. math::
 
-            t = n_{points} \left(n_{slices}\, n_{steps}\, t_{step}
-                + 10\, F / R\right)
+            t = n_{points} \left(n_{slices}\, n_{steps}\, t_{step} + C / R\right)
 
-        with :math:`F` the value-only multiply-adds, 10 real products per jet product,
-        and :math:`R` the measured rate.
+        with :math:`C` the :attr:`cost` and :math:`R` the measured rate.
         """
         per_point = (self.n_slices * self.n_steps * _STEP_SECONDS
-                     + _JET_PRODUCTS * self.flops / _FLOP_RATE)
+                     + self.cost / _COST_RATE)
         return n_points * per_point
 
     def summary(self, n_points=1):
@@ -240,29 +251,49 @@ class ContractionPlan:
                 f"n_slices={self.n_slices})")
 
 
+def _cost(tree):
+    return tree.combo_cost(factor=_WRITE_FACTOR)
+
+
+def _search_round(inputs, size_dict, max_time, repeats, seed):
+    """One hyper-optimised search, refined by subtree reconfiguration when slow."""
+    objective = f"combo-{_WRITE_FACTOR}"
+    optimizer = ctg.HyperOptimizer(
+        methods=list(_METHODS), minimize=objective, max_repeats=repeats,
+        max_time=max_time, parallel=False, on_trial_error="raise", reconf_opts=None,
+        slicing_opts=None, slicing_reconf_opts=None, simulated_annealing_opts=None,
+        seed=seed,
+    )
+    tree = optimizer.search(inputs, (), size_dict)
+    if _cost(tree) / _COST_RATE > _RECONFIGURE_SECONDS:
+        tree = tree.subtree_reconfigure(minimize=objective)
+    return tree
+
+
 def _search(inputs, size_dict, search_time):
     """Hyper-optimised contraction tree without slicing (slicing comes afterwards).
 
-    Trial trees come from cotengra's greedy path finders (accelerated by cotengrust);
-    the best one is then refined by subtree reconfiguration when its contraction is
-    predicted to take longer than :data:`_RECONFIGURE_SECONDS` or the user asked for a
-    search time.
+    Trial trees come from cotengra's greedy path finders (accelerated by cotengrust),
+    scored by :func:`_cost`; the best one is refined by subtree reconfiguration when
+    its contraction is predicted to take longer than :data:`_RECONFIGURE_SECONDS`. A
+    user-set ``search_time`` is spent in :data:`_SEARCH_ROUNDS` such rounds.
     """
     if search_time is None:
         # Stop once the search has lasted as long as the contraction would take.
-        max_time, repeats = f"rate:{_FLOP_RATE / _JET_PRODUCTS:g}", DEFAULT_SEARCH_REPEATS
-    else:
-        max_time, repeats = search_time, 10**9
-    optimizer = ctg.HyperOptimizer(
-        methods=list(_METHODS), minimize="flops", max_repeats=repeats,
-        max_time=max_time, parallel=False, on_trial_error="raise", reconf_opts=None,
-        slicing_opts=None, slicing_reconf_opts=None, simulated_annealing_opts=None,
-    )
-    tree = optimizer.search(inputs, (), size_dict)
-    seconds = _JET_PRODUCTS * float(tree.total_flops()) / _FLOP_RATE
-    if search_time is not None or seconds > _RECONFIGURE_SECONDS:
-        tree = tree.subtree_reconfigure(minimize="flops")
-    return tree
+        return _search_round(inputs, size_dict, f"rate:{_COST_RATE:g}",
+                             DEFAULT_SEARCH_REPEATS, 0)
+    deadline = time.perf_counter() + search_time
+    best = None
+    for seed in range(_SEARCH_ROUNDS):
+        left = deadline - time.perf_counter()
+        if best is not None and left <= 0:
+            break
+        rounds_left = _SEARCH_ROUNDS - seed
+        tree = _search_round(inputs, size_dict, max(left / rounds_left, 0.1), 10**9,
+                             seed)
+        if best is None or _cost(tree) < _cost(best):
+            best = tree
+    return best
 
 
 def _slice_to(tree, max_memory, n_nodes, n_edges, structure_hash):
@@ -308,10 +339,11 @@ def greedy_seconds(model):
         return 0.0
     path = cotengrust.optimize_greedy(inputs, (), size_dict)
     tree = ctg.ContractionTree.from_path(inputs, (), size_dict, path=path)
-    log10_flops = float(tree.total_flops(log=10))
-    if log10_flops > 300:
+    cost = _cost(tree)
+    log10_cost = math.log10(cost) if cost > 0 else 0.0
+    if log10_cost > 300:
         return math.inf
-    return _JET_PRODUCTS * 10.0**log10_flops / _FLOP_RATE
+    return 10.0**log10_cost / _COST_RATE
 
 
 def plan(model, *, search_time=None, max_memory=None, cache=True):
@@ -365,8 +397,7 @@ def plan(model, *, search_time=None, max_memory=None, cache=True):
         start = time.perf_counter()
         tree = _search(inputs, size_dict, search_time)
         seconds = time.perf_counter() - start
-        if cached is not None and cached.tree.unslice_all().total_flops() < (
-                tree.total_flops()):
+        if cached is not None and _cost(cached.tree.unslice_all()) < _cost(tree):
             tree = cached.tree.unslice_all()
         tree = _slice_to(tree, max_memory, model.n_nodes, model.n_edges, key)
     result = ContractionPlan(key, model.n_nodes, model.n_edges, tree,

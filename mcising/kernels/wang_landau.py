@@ -36,7 +36,7 @@ References
 import numpy as np
 from numba import njit, prange
 
-from .rng import below, uniform
+from .rng import below, next_u64, uniform
 
 __all__ = [
     "ACCEPTED",
@@ -69,6 +69,7 @@ HIGH = 9  # highest known level index
 N_COUNTERS = 10
 # Trials between two updates of ln f = 1/t in stage 1.
 _BLOCK = 1024
+_INV_2_32 = 1.0 / 4294967296.0
 
 
 @njit(cache=True, inline="always")
@@ -125,6 +126,31 @@ def _schedule(counters, log_f, hist, visited, trace, flatness, log_f_final,
 
 
 @njit(cache=True, inline="always")
+def _node(word, n_nodes):
+    """Uniform node in [0, n_nodes) from the high 32 bits of ``word`` (Lemire)."""
+    return np.int64(((word >> np.uint64(32)) * np.uint64(n_nodes)) >> np.uint64(32))
+
+
+@njit(cache=True, inline="always")
+def _accept(delta, word):
+    r"""Accept with probability :math:`\min(1, e^\delta)`, from the low 32 bits of ``word``.
+
+    The uniform number :math:`u` has 32 random bits (a bias below
+    :math:`2^{-32}`), independent of the node drawn from the high bits. Most
+    decisions are settled without the exponential by the bounds
+    :math:`1 + \delta \le e^\delta \le 1 / (1 - \delta)` for :math:`\delta \le 0`.
+    """
+    if delta >= 0.0:
+        return True
+    u = np.float64(word & np.uint64(0xFFFFFFFF)) * _INV_2_32
+    if u < 1.0 + delta:
+        return True
+    if u * (1.0 - delta) >= 1.0:
+        return False
+    return u < np.exp(delta)
+
+
+@njit(cache=True, inline="always")
 def _found(level, cur, log_g, visited, counters):
     """Register a level seen for the first time; it starts from the current log g."""
     visited[level] = 1
@@ -170,18 +196,17 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
         accepted = 0
         last_end = counters[LAST_END]
         for _ in range(counters[TRIALS], seg_end):
-            node = below(state, n_nodes)
+            word = next_u64(state)
+            node = _node(word, n_nodes)
             active = 0
             for p in range(indptr[node], indptr[node + 1]):
                 active += spins[indices[p]]
-            step = c_n + c_m * active
-            new = cur + step if spins[node] == 0 else cur - step
+            new = cur + (c_n + c_m * active) * (1 - 2 * np.int64(spins[node]))
             # Levels outside the walker's window are refused.
             if lo <= new <= hi:
                 if not visited[new]:
                     _found(new, cur, log_g, visited, counters)
-                delta = log_g[cur] - log_g[new]
-                if delta >= 0.0 or uniform(state) < np.exp(delta):
+                if _accept(log_g[cur] - log_g[new], word):
                     spins[node] = 1 - spins[node]
                     cur = new
                     accepted += 1
@@ -263,7 +288,8 @@ def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
         accepted = 0
         last_end = counters[LAST_END]
         for _ in range(counters[TRIALS], seg_end):
-            node = below(state, n_nodes)
+            word = next_u64(state)
+            node = _node(word, n_nodes)
             field = 0.0
             for p in range(indptr[node], indptr[node + 1]):
                 field += data[p] * spins[indices[p]]
@@ -274,8 +300,7 @@ def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
             if lo <= new <= hi:
                 if not visited[new]:
                     _found(new, cur, log_g, visited, counters)
-                delta = log_g[cur] - log_g[new]
-                if delta >= 0.0 or uniform(state) < np.exp(delta):
+                if _accept(log_g[cur] - log_g[new], word):
                     spins[node] = 1 - spins[node]
                     cur = new
                     e_cur = e_new
