@@ -43,6 +43,8 @@ _RESCALE = 200
 # BLAS is faster beyond).
 _FUSED_MAX_SUM = 4
 _FUSED_MAX_BLOCK = 64
+# Steps that multiply a tensor by one whose indices it holds run in its own layout.
+_ABSORB = True
 # Transpositions of tensors with at least this many entries are tiled copies over
 # tiles that span the lowest _TILE_BITS axes of both layouts.
 _TILE_MIN_SIZE = 1 << 14
@@ -166,7 +168,8 @@ def compile_program(tree, inputs, n_nodes):
         node_id[parent] = len(inds)
         opened.append(out)
         opened[lid] = opened[rid] = None
-        absorb = not summed and not (l_free and r_free) and bool(batch)
+        absorb = (_ABSORB and not summed and not (l_free and r_free)
+                  and bool(batch))
         if absorb and r_free:
             # Absorption: the larger side goes left.
             lid, rid, l_inds, r_inds = rid, lid, r_inds, l_inds
