@@ -135,19 +135,11 @@ def _node(word, n_nodes):
 def _accept(delta, word):
     r"""Accept with probability :math:`\min(1, e^\delta)`, from the low 32 bits of ``word``.
 
-    The uniform number :math:`u` has 32 random bits (a bias below
-    :math:`2^{-32}`), independent of the node drawn from the high bits. Most
-    decisions are settled without the exponential by the bounds
-    :math:`1 + \delta \le e^\delta \le 1 / (1 - \delta)` for :math:`\delta \le 0`.
+    The uniform number has 32 random bits (a bias below :math:`2^{-32}`) and is
+    independent of the node drawn from the high bits.
     """
-    if delta >= 0.0:
-        return True
-    u = np.float64(word & np.uint64(0xFFFFFFFF)) * _INV_2_32
-    if u < 1.0 + delta:
-        return True
-    if u * (1.0 - delta) >= 1.0:
-        return False
-    return u < np.exp(delta)
+    return delta >= 0.0 or (
+        np.float64(word & np.uint64(0xFFFFFFFF)) * _INV_2_32 < np.exp(delta))
 
 
 @njit(cache=True, inline="always")
@@ -191,10 +183,15 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
         if counters[STAGE] == 2:
             break
 
-        # A segment of trials with a constant ln f: the hot loop.
+        # A segment of trials with a constant ln f: the hot loop. The current level's
+        # log g and count live in registers and are written back when it changes.
+        # (A move within the level compares g_cur with an older stored value of the
+        # same level: delta >= 0, accepted, as it must be.)
         lf = log_f[0]
         accepted = 0
         last_end = counters[LAST_END]
+        g_cur = log_g[cur]
+        h_cur = hist[cur]
         for _ in range(counters[TRIALS], seg_end):
             word = next_u64(state)
             node = _node(word, n_nodes)
@@ -205,14 +202,22 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
             # Levels outside the walker's window are refused.
             if lo <= new <= hi:
                 if not visited[new]:
+                    log_g[cur] = g_cur
                     _found(new, cur, log_g, visited, counters)
-                if _accept(log_g[cur] - log_g[new], word):
+                if _accept(g_cur - log_g[new], word):
                     spins[node] = 1 - spins[node]
+                    log_g[cur] = g_cur
+                    hist[cur] = h_cur
                     cur = new
+                    g_cur = log_g[cur]
+                    h_cur = hist[cur]
                     accepted += 1
-            log_g[cur] += lf
-            hist[cur] += 1
-            last_end = _visit(cur, counters, last_end, counters[LOW], counters[HIGH])
+                    last_end = _visit(cur, counters, last_end, counters[LOW],
+                                      counters[HIGH])
+            g_cur += lf
+            h_cur += 1
+        log_g[cur] = g_cur
+        hist[cur] = h_cur
         counters[ACCEPTED] += accepted
         counters[LAST_END] = last_end
         counters[TRIALS] = seg_end
@@ -287,6 +292,8 @@ def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
         lf = log_f[0]
         accepted = 0
         last_end = counters[LAST_END]
+        g_cur = log_g[cur]
+        h_cur = hist[cur]
         for _ in range(counters[TRIALS], seg_end):
             word = next_u64(state)
             node = _node(word, n_nodes)
@@ -299,15 +306,23 @@ def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
             # Levels outside the window are refused (the range is found beforehand).
             if lo <= new <= hi:
                 if not visited[new]:
+                    log_g[cur] = g_cur
                     _found(new, cur, log_g, visited, counters)
-                if _accept(log_g[cur] - log_g[new], word):
+                if _accept(g_cur - log_g[new], word):
                     spins[node] = 1 - spins[node]
+                    log_g[cur] = g_cur
+                    hist[cur] = h_cur
                     cur = new
                     e_cur = e_new
+                    g_cur = log_g[cur]
+                    h_cur = hist[cur]
                     accepted += 1
-            log_g[cur] += lf
-            hist[cur] += 1
-            last_end = _visit(cur, counters, last_end, counters[LOW], counters[HIGH])
+                    last_end = _visit(cur, counters, last_end, counters[LOW],
+                                      counters[HIGH])
+            g_cur += lf
+            h_cur += 1
+        log_g[cur] = g_cur
+        hist[cur] = h_cur
         counters[ACCEPTED] += accepted
         counters[LAST_END] = last_end
         counters[TRIALS] = seg_end
