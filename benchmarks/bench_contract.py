@@ -38,17 +38,16 @@ Usage: python benchmarks/bench_contract.py [--quick] [--max-seconds 120]
 """
 
 import argparse
-import io
 import math
 import os
 import time
-import zipfile
 
 import networkx as nx
 import numba
 import numpy as np
 
 import mcising
+from mcising.datasets import tvb_connectome as tvb_connectome_weights
 from mcising.exact import contract, solve
 
 THETA, EPS = 5.0, 1.0
@@ -80,17 +79,11 @@ def tvb_connectome():
     The weight matrix is mildly asymmetric; it is made symmetric by the mean.
     """
     try:
-        from importlib import resources
-
-        import tvb_data.connectivity
-    except ImportError:
+        weights, labels = tvb_connectome_weights()
+    except mcising.InvalidInputError:
         return None
-    archive = resources.files(tvb_data.connectivity) / "connectivity_66.zip"
-    with zipfile.ZipFile(io.BytesIO(archive.read_bytes())) as bundle:
-        weights = np.loadtxt(io.StringIO(bundle.read("weights.txt").decode()))
-    np.fill_diagonal(weights, 0.0)
     return mcising.IsingModel.from_matrix(weights, theta=THETA, w=0.5, eps=EPS,
-                                          symmetrize="mean")
+                                          labels=labels, symmetrize="mean")
 
 
 def points(n_points):

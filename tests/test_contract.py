@@ -11,7 +11,7 @@ from conftest import random_couplings
 import mcising
 from mcising import InvalidInputError, IsingModel, TooExpensiveError
 from mcising.cli import main
-from mcising.exact import _jets, enumerate_points, solve
+from mcising.exact import _slices, enumerate_points, solve
 from mcising.exact.contract import contract_points, plan
 
 QUANTITIES = ("log_z", "mean_energy", "heat_capacity", "entropy", "mean_activity",
@@ -129,7 +129,7 @@ def test_rescale_of_a_subnormal_maximum_is_exact_and_silent():
     z[1] = 1e-309
     scaled = z.copy()
     # filterwarnings=error: no overflow warning
-    exponent = _jets._rescale(scaled, float(z[0].min()), float(z[0].max()))
+    exponent = _slices._rescale(scaled, float(z[0].min()), float(z[0].max()))
     assert 0.5 <= scaled[0].max() < 1.0
     np.testing.assert_array_equal(np.ldexp(scaled, exponent), z)
 
@@ -244,7 +244,7 @@ def test_plan_object_is_reusable_and_refuses_another_graph():
     p = plan(model)
     assert p.width >= 4 and p.n_slices == 1 and p.predicted_seconds(3) > 0
     summary = p.summary()
-    assert {"contraction_width", "log10_flops", "peak_memory_bytes",
+    assert {"contraction_width", "log10_flops", "log10_cost", "peak_memory_bytes",
             "predicted_seconds"} <= set(summary)
     first = contract_points(model, [(1.0, 1.0, 1.0)], plan=p)
     again = contract_points(model.with_params(w=2.0), [(1.0, 1.0, 1.0)], plan=p)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mcising import IsingModel
-from mcising.exact import _jets
+from mcising.exact import _jets, _slices
 from mcising.exact.contract import contract_points, plan
 from mcising.kernels.jets import jet_absorb
 
@@ -33,7 +33,7 @@ def test_jet_products_match_the_definition(shape):
     x = rng.normal(size=(5, b, rows, k))
     y = rng.normal(size=(5, b, k, r))
     out = np.full((5, b, rows, r), np.nan)
-    low, top = _jets._jet_matmul(x, y, out, _jets._Pool())
+    low, top = _slices._jet_matmul(x, y, out, _slices._Pool())
     expected = jet_reference(x, y)
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12 * k)
     assert low == pytest.approx(expected[0].min(), rel=1e-12, abs=1e-12)
@@ -61,7 +61,7 @@ def test_tiled_transposition_matches_numpy(seed):
     n = 16
     array = rng.normal(size=(5,) + (2,) * n)
     perm = (0, *(1 + rng.permutation(n)))
-    got, fresh = _jets._arranged(array, perm, (5, 2**6, 2**10), _jets._Pool())
+    got, fresh = _slices._arranged(array, perm, (5, 2**6, 2**10), _slices._Pool())
     assert fresh
     expected = np.ascontiguousarray(array.transpose(perm)).reshape(5, 2**6, 2**10)
     np.testing.assert_array_equal(got, expected)
@@ -78,9 +78,9 @@ def test_engine_paths_agree_where_enumeration_cannot_reach(monkeypatch):
     assert the_plan.width >= 12  # large enough for tiled transpositions
     fast = contract_points(model, plan=the_plan)[0]
     monkeypatch.setattr(_jets, "_ABSORB", False)
-    monkeypatch.setattr(_jets, "_TILE_MIN_SIZE", 2**62)
-    monkeypatch.setattr(_jets, "_FUSED_MAX_SUM", 0)
-    monkeypatch.setattr(_jets, "_FUSED_MAX_BLOCK", 0)
+    monkeypatch.setattr(_slices, "_TILE_MIN_SIZE", 2**62)
+    monkeypatch.setattr(_slices, "_FUSED_MAX_SUM", 0)
+    monkeypatch.setattr(_slices, "_FUSED_MAX_BLOCK", 0)
     the_plan._program = None
     assert not any(step.absorb for step in _jets.compile_program(
         the_plan.tree, list(the_plan.tree.inputs), model.n_nodes).steps)

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import mcising
+
 # ``validation`` lives at the repository root, next to ``tests``; ``python -m pytest``
 # puts the root on sys.path, a bare ``pytest`` does not.
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -324,3 +326,12 @@ def test_command_line_refuses_unknown_names(tmp_path):
     with pytest.raises(SystemExit) as exc:
         run_cli.main(["--out", str(tmp_path), "--cases", "nope", "--quiet"])
     assert exc.value.code == 2
+
+
+def test_golden_section_peak_agrees_with_the_grid():
+    model = mcising.load_model("erdos_renyi:14,0.3,seed=4", 5.0)
+    grid_peak = case_table._entropy_peak(model)
+    golden_peak = case_table._entropy_peak(model, golden=True)
+    w_scale = 5.0 / np.abs(model.weights).sum(axis=1).mean()
+    # Golden section narrows the bracket to 0.618^6 of 2.95 w_scale after 8 points.
+    assert abs(golden_peak - grid_peak) <= 0.1 * w_scale

@@ -3,7 +3,9 @@
 Small graphs (N from 8 to 20) are solved by exact enumeration; large rings, paths,
 trees and complete graphs by the closed forms of :mod:`mcising.closed_forms`; large
 sparse graphs by tensor contraction when :func:`mcising.exact.solve` offers the
-``"contract"`` backend (those cases are skipped otherwise).
+``"contract"`` backend (those cases are skipped otherwise), and the 66-region human
+connectome of the optional tvb-data package, at its entropy peak only, when that package
+is installed (about a minute per exact point).
 
 Each case is visited in up to five regimes, placed relative to the exact entropy peak
 :math:`W^*` over W at :math:`\\epsilon = 1`:
@@ -46,8 +48,10 @@ REGIMES = {
 }
 # Largest N solved by enumeration in the suite (enumeration is exact to 34).
 SMALL_MAX_NODES = 24
-# W points of the search for the entropy peak.
+# W points of the search for the entropy peak, and of the golden-section search used
+# where each exact point is expensive (the 66-region connectome: about a minute each).
 _PEAK_GRID = 41
+_PEAK_GOLDEN = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,22 +132,43 @@ def ground_truth(model, points):
     return None, "none"
 
 
-def _entropy_peak(model):
-    """W of the exact entropy maximum at eps = 1 and the model's theta."""
+def _entropy_peak(model, golden=False):
+    """W of the exact entropy maximum at eps = 1 and the model's theta.
+
+    A grid of :data:`_PEAK_GRID` points, or with ``golden`` a golden-section search of
+    :data:`_PEAK_GOLDEN` exact points (the entropy is unimodal in W).
+    """
     strength = np.abs(model.weights).sum(axis=1).mean()
     w_scale = abs(float(np.mean(model.theta))) / max(float(strength), 1e-12)
-    w_values = np.linspace(0.05, 3.0, _PEAK_GRID) * max(w_scale, 0.1)
-    points = [Point(model.theta, float(w), 1.0) for w in w_values]
-    truth, _ = ground_truth(model, points)
-    if truth is None:
-        return None
-    k = int(np.argmax(truth.entropy))
-    return float(w_values[k])
+    low, high = np.array([0.05, 3.0]) * max(w_scale, 0.1)
+
+    def entropies(w_values):
+        truth, _ = ground_truth(model, [Point(model.theta, float(w), 1.0)
+                                        for w in w_values])
+        return None if truth is None else np.asarray(truth.entropy)
+
+    if not golden:
+        w_values = np.linspace(low, high, _PEAK_GRID)
+        values = entropies(w_values)
+        return None if values is None else float(w_values[int(np.argmax(values))])
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    a, b = low + (1 - ratio) * (high - low), low + ratio * (high - low)
+    s_a, s_b = entropies([a, b])
+    for _ in range(_PEAK_GOLDEN - 2):
+        if s_a >= s_b:
+            high, b, s_b = b, a, s_a
+            a = low + (1 - ratio) * (high - low)
+            s_a = entropies([a])[0]
+        else:
+            low, a, s_a = a, b, s_b
+            b = low + ratio * (high - low)
+            s_b = entropies([b])[0]
+    return float(a if s_a >= s_b else b)
 
 
-def _case(name, description, model, regimes=tuple(REGIMES)):
+def _case(name, description, model, regimes=tuple(REGIMES), golden=False):
     start = time.perf_counter()
-    w_peak = _entropy_peak(model)
+    w_peak = _entropy_peak(model, golden)
     if w_peak is None:
         logger.info("skipping %s: no exact method for it here", name)
         return None
@@ -226,7 +251,27 @@ def _large_specs():
             ("regular3_100", "random 3-regular, N = 100 (tensor contraction)",
              lambda: mcising.load_model("random_regular:3,100,seed=1", theta), three),
         ]
+        if _has_tvb_data():
+            specs.append((
+                "connectome66",
+                "66-region human connectome, tvb-data (tensor contraction, ~1 min/point)",
+                _connectome, ("peak",), True))
     return specs
+
+
+def _has_tvb_data():
+    try:
+        import tvb_data  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _connectome():
+    from mcising.datasets import tvb_connectome
+
+    weights, labels = tvb_connectome()
+    return IsingModel.from_matrix(weights, 5.0, symmetrize="mean", labels=labels)
 
 
 @functools.cache
@@ -236,7 +281,7 @@ def _build(name):
             return _case(spec[0], spec[1], spec[2]())
     for spec in _large_specs():
         if spec[0] == name:
-            return _case(spec[0], spec[1], spec[2](), spec[3])
+            return _case(spec[0], spec[1], spec[2](), *spec[3:])
     raise KeyError(name)
 
 

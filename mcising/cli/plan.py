@@ -96,6 +96,7 @@ def run(args):
         ("contraction width", f"{summary['contraction_width']:g} (log2 of the "
                               "largest intermediate)"),
         ("flops", f"10^{summary['log10_flops']:.2f} (one value contraction)"),
+        ("cost", f"10^{summary['log10_cost']:.2f} (flops + 64 per entry written)"),
         ("slices", f"{summary['n_slices']}"),
         ("peak memory", f"{summary['peak_memory_bytes'] / 2**20:.3g} MiB"),
         ("predicted time", f"{summary['predicted_seconds']:.3g} s for "

@@ -75,8 +75,13 @@ _COMPONENTS = 5
 _WRITE_FACTOR = 64
 # Measured on a 2-core machine (benchmarks/bench_contract.py): combo cost per second
 # of jet contraction on both cores, and Python overhead per pairwise step.
-_COST_RATE = 1.0e9
-_STEP_SECONDS = 6.0e-5
+_COST_RATE = 5.0e9
+_STEP_SECONDS = 2.0e-5
+# Default search budget: cotengra's "rate" stop ends the search once it has lasted
+# longer than the best tree's multiply-adds divided by this rate; the cost of these
+# networks is 10 to 60 times their multiply-adds, so the search lasts about as long
+# as the contraction would.
+_SEARCH_RATE = 1.0e8
 # Peak memory model in float64 entries: five jet components of every live tensor,
 # as much again in buffers kept for reuse, and the transposed operands and output of
 # the largest pairwise product.
@@ -218,6 +223,7 @@ class ContractionPlan:
             "n_edges": self.n_edges,
             "contraction_width": self.width,
             "log10_flops": round(self.log10_flops, 4),
+            "log10_cost": round(math.log10(max(self.cost, 1.0)), 4),
             "n_slices": self.n_slices,
             "peak_memory_bytes": int(self.peak_memory),
             "predicted_seconds": self.predicted_seconds(n_points),
@@ -279,8 +285,8 @@ def _search(inputs, size_dict, search_time):
     user-set ``search_time`` is spent in :data:`_SEARCH_ROUNDS` such rounds.
     """
     if search_time is None:
-        # Stop once the search has lasted as long as the contraction would take.
-        return _search_round(inputs, size_dict, f"rate:{_COST_RATE:g}",
+        # Stop once the search has lasted about as long as the contraction would take.
+        return _search_round(inputs, size_dict, f"rate:{_SEARCH_RATE:g}",
                              DEFAULT_SEARCH_REPEATS, 0)
     deadline = time.perf_counter() + search_time
     best = None
