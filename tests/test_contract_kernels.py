@@ -7,7 +7,7 @@ import pytest
 from mcising import IsingModel
 from mcising.exact import _jets, _slices
 from mcising.exact.contract import contract_points, plan
-from mcising.kernels.jets import jet_absorb
+from mcising.kernels.jets import jet_absorb, jet_absorb_serial
 
 
 def jet_reference(x, y):
@@ -24,7 +24,8 @@ def jet_reference(x, y):
 
 
 @pytest.mark.parametrize("shape", [
-    (3, 40, 1, 1), (2, 33, 4, 2), (1, 50, 8, 8),   # fused kernel
+    (3, 40, 1, 1), (2, 33, 4, 2), (1, 50, 8, 8),   # fused kernel, one thread
+    (4, 5001, 2, 4),                                # fused kernel, all threads
     (3, 20, 32, 8), (1, 37, 16, 64), (5, 7, 64, 3),  # BLAS, split over batch or rows
 ])
 def test_jet_products_match_the_definition(shape):
@@ -40,17 +41,18 @@ def test_jet_products_match_the_definition(shape):
     assert top == pytest.approx(expected[0].max(), rel=1e-12, abs=1e-12)
 
 
-@pytest.mark.parametrize("in_place", [False, True])
-def test_absorption_matches_an_indexed_product(in_place):
+@pytest.mark.parametrize("in_place, n_bits", [(False, 7), (True, 7), (True, 15)])
+def test_absorption_matches_an_indexed_product(in_place, n_bits):
     rng = np.random.default_rng(7)
-    big = rng.normal(size=(5, 2**7))
+    big = rng.normal(size=(5, 2**n_bits))
     small = rng.normal(size=(5, 2**3))
     bits = np.array([1, 5, 3], dtype=np.int64)  # small's axes, most significant first
-    entry = np.arange(2**7)
+    entry = np.arange(2**n_bits)
     index = sum(((entry >> b) & 1) << (2 - a) for a, b in enumerate(bits))
     expected = jet_reference(big[..., None, None], small[:, index, None, None])[..., 0, 0]
     out = big.copy() if in_place else np.empty_like(big)
-    low, top = jet_absorb(out if in_place else big, small, bits, out)
+    kernel = jet_absorb if big.size >= _slices._PARALLEL_MIN_SIZE else jet_absorb_serial
+    low, top = kernel(out if in_place else big, small, bits, out)
     np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-14)
     assert top == expected[0].max() and low == expected[0].min()
 

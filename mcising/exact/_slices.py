@@ -22,7 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from ..kernels.jets import jet_absorb, jet_product, permute_axes
+from ..kernels.jets import (
+    jet_absorb,
+    jet_absorb_serial,
+    jet_product,
+    jet_product_serial,
+    permute_axes,
+)
 
 __all__ = ["SAFE_EXPONENT", "contract_fast"]
 
@@ -36,6 +42,8 @@ _RESCALE = 200
 # BLAS is faster beyond).
 _FUSED_MAX_SUM = 4
 _FUSED_MAX_BLOCK = 64
+# Fused products and absorptions with fewer output entries run on one thread.
+_PARALLEL_MIN_SIZE = 1 << 16
 # Transpositions of tensors with at least this many entries are tiled copies over
 # tiles that span the lowest _TILE_BITS axes of both layouts.
 _TILE_MIN_SIZE = 1 << 14
@@ -136,7 +144,8 @@ def _jet_matmul(x, y, out, pool):
     with the rows (or batches) split between threads, one per core.
     """
     if x.shape[-1] <= _FUSED_MAX_SUM or y.shape[-1] * y.shape[-2] <= _FUSED_MAX_BLOCK:
-        return jet_product(x, y, out)
+        kernel = jet_product if out.size >= _PARALLEL_MIN_SIZE else jet_product_serial
+        return kernel(x, y, out)
     temp = pool.take((_COMPONENTS - 1,) + out.shape[1:])
     axis = 1 if x.shape[1] > 1 else 2
     bounds = np.linspace(0, x.shape[axis], min(_threads(), x.shape[axis]) + 1)
@@ -203,8 +212,9 @@ def _absorb(arrays, owned, step, pool):
     else:
         out = pool.take(flat.shape)
         flat = np.ascontiguousarray(flat)
-    low, top = jet_absorb(flat, np.ascontiguousarray(small.reshape(_COMPONENTS, -1)),
-                          np.array(step.absorb, dtype=np.int64), out)
+    kernel = jet_absorb if out.size >= _PARALLEL_MIN_SIZE else jet_absorb_serial
+    low, top = kernel(flat, np.ascontiguousarray(small.reshape(_COMPONENTS, -1)),
+                      np.array(step.absorb, dtype=np.int64), out)
     if owned[step.right]:
         pool.give(small)
     if owned[step.left] and out is not flat:
