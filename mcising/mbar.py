@@ -45,7 +45,8 @@ import numpy as np
 from .diagnostics import mcse_mean
 from .errors import ConvergenceWarning, InvalidInputError
 from .params import points_for
-from .ti import collect, independent_nodes, integrate_ladders
+from .ti import independent_nodes, integrate_ladders
+from .ti_runs import collect
 
 __all__ = ["AGREEMENT_SIGMAS", "mbar"]
 

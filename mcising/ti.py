@@ -61,12 +61,13 @@ import numpy as np
 from scipy.special import expit
 
 from . import ti_quadrature as quad
-from .diagnostics import RHAT_MAX, mcse_mean
+from .diagnostics import mcse_mean
 from .errors import ConvergenceWarning, InvalidInputError
 from .params import points_for
-from .results import Estimate, Results
+from .results import Estimate
 from .rng import as_seed_sequence
 from .tempering import sample_tempering
+from .ti_runs import LadderRun, collect, drop_targets, unmixed_targets
 
 __all__ = ["PATHS", "LadderRun", "integrate_ladders", "thermodynamic_integration"]
 
@@ -80,44 +81,6 @@ PILOT_FRACTION = 0.25
 MAX_LADDER_POINTS = 129
 # Intervals narrower than this fraction of the ladder's span are never split.
 MIN_GAP_FRACTION = 1e-3
-
-
-@dataclasses.dataclass(frozen=True)
-class LadderRun:
-    """One integration ladder, its samples and the estimates at its targets.
-
-    Attributes
-    ----------
-    path : {"w", "eps"}
-        The parameter that varies along the ladder.
-    theta : numpy.ndarray, shape (N,)
-    fixed : float
-        The parameter held fixed (eps on a W path, W on an eps path).
-    ladder : numpy.ndarray, shape (L,)
-        Final ladder values, increasing; it contains 0 (the anchor) and every target.
-    anchor : int
-        Index of 0 in ``ladder``.
-    target_index : numpy.ndarray of int, shape (T,)
-        Index in ``ladder`` of each target.
-    point_index : list of int, length T
-        Position of each target in the caller's list of points.
-    samples : TemperingSamples or None
-        The production run (None when every target is the anchor).
-    estimates : list of Estimate, length T
-    rounds : int
-        Sampling runs made (pilots plus production).
-    """
-
-    path: str
-    theta: np.ndarray
-    fixed: float
-    ladder: np.ndarray
-    anchor: int
-    target_index: np.ndarray
-    point_index: list
-    samples: object
-    estimates: list
-    rounds: int
 
 
 def independent_nodes(theta, eps):
@@ -386,7 +349,7 @@ def integrate_ladders(model, points=None, *, path="auto", tempering=True,
             warnings.simplefilter("always")
             run = _ladder_run(model, path, theta, fixed, targets, indices, options,
                               seeds)
-        stuck = _unmixed_targets(run)
+        stuck = unmixed_targets(run)
         for message in caught:
             if not stuck or not issubclass(message.category, ConvergenceWarning):
                 warnings.warn(message.message, message.category, stacklevel=3)
@@ -394,7 +357,7 @@ def integrate_ladders(model, points=None, *, path="auto", tempering=True,
             stuck_w = ", ".join(f"{run.ladder[run.target_index[r]]:g}" for r in stuck)
             logger.info("the W ladder at eps=%g did not mix for W=%s; integrating "
                         "over eps at each of them instead", fixed, stuck_w)
-            run = _drop_targets(run, stuck)
+            run = drop_targets(run, stuck)
             if run.point_index:
                 runs.append(run)
             for r in stuck:
@@ -417,49 +380,6 @@ def _ladder_run(model, path, theta, fixed, targets, indices, options, seeds):
     return LadderRun(path=path, theta=theta, fixed=fixed, ladder=ladder, anchor=anchor,
                      target_index=target_index, point_index=list(indices),
                      samples=samples, estimates=estimates, rounds=rounds)
-
-
-def _unmixed_targets(run):
-    """Rows of the targets whose integral crosses a ladder point that failed R-hat."""
-    if run.samples is None:
-        return []
-    report = run.samples.diagnostics()
-    bad = np.array([report.rhat_at(k) > RHAT_MAX for k in range(len(run.ladder))])
-    stuck = []
-    for row, k in enumerate(run.target_index):
-        lo, hi = sorted((run.anchor, int(k)))
-        if k != run.anchor and bad[lo:hi + 1].any():
-            stuck.append(row)
-    return stuck
-
-
-def _drop_targets(run, rows):
-    """Return the run without the given target rows.
-
-    The targets kept report the worst R-hat and lowest ESS of their own stretch of
-    the ladder (from the anchor to the target), which passed the check.
-    """
-    report = run.samples.diagnostics()
-    keep = [r for r in range(len(run.point_index)) if r not in set(rows)]
-    estimates = []
-    for r in keep:
-        lo, hi = sorted((run.anchor, int(run.target_index[r])))
-        details = dict(run.estimates[r].details)
-        details["rhat_max"] = max(report.rhat_at(k) for k in range(lo, hi + 1))
-        details["ess_min"] = min(report.ess_at(k) for k in range(lo, hi + 1))
-        estimates.append(dataclasses.replace(run.estimates[r], details=details))
-    return dataclasses.replace(
-        run, target_index=run.target_index[keep],
-        point_index=[run.point_index[r] for r in keep], estimates=estimates)
-
-
-def collect(runs, n_points):
-    """Put the estimates of every ladder back in the caller's point order."""
-    out = [None] * n_points
-    for run in runs:
-        for index, estimate in zip(run.point_index, run.estimates):
-            out[index] = estimate
-    return Results(out)
 
 
 def thermodynamic_integration(model, points=None, *, path="auto", tempering=True,
