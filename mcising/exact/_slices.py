@@ -161,7 +161,7 @@ def _jet_matmul(x, y, out, pool):
     return float(np.min(out[0])), float(np.max(out[0]))
 
 
-_EXECUTOR = None
+_EXECUTORS = {}
 
 
 def _threads():
@@ -169,11 +169,15 @@ def _threads():
 
 
 def _executor():
-    """Thread pool for BLAS products (numpy releases the GIL in matmul)."""
-    global _EXECUTOR
-    if _EXECUTOR is None or _EXECUTOR._max_workers != _threads():
-        _EXECUTOR = ThreadPoolExecutor(_threads(), thread_name_prefix="mcising-blas")
-    return _EXECUTOR
+    """Thread pool for BLAS products, one thread per numba thread.
+
+    numpy releases the GIL in ``matmul``, so the threads run in parallel; one pool is
+    kept per thread count (``numba.set_num_threads`` may change it between calls).
+    """
+    n = _threads()
+    if n not in _EXECUTORS:
+        _EXECUTORS[n] = ThreadPoolExecutor(n, thread_name_prefix="mcising-blas")
+    return _EXECUTORS[n]
 
 
 def _rescale(z, low, top, reference=None):

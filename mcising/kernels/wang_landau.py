@@ -168,6 +168,17 @@ def _visit(cur, counters, last_end, low, high):
     return last_end
 
 
+@njit(cache=True, inline="always")
+def _end_segment(cur, g_cur, h_cur, accepted, last_end, seg_end, log_g, hist,
+                 counters):
+    """Write the current level and the segment's counts back into the arrays."""
+    log_g[cur] = g_cur
+    hist[cur] = h_cur
+    counters[ACCEPTED] += accepted
+    counters[LAST_END] = last_end
+    counters[TRIALS] = seg_end
+
+
 @njit(cache=True)
 def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
                   counters, log_f, trace, rng, n_trials, flatness, log_f_final,
@@ -184,9 +195,9 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
             break
 
         # A segment of trials with a constant ln f: the hot loop. The current level's
-        # log g and count live in registers and are written back when it changes.
-        # (A move within the level compares g_cur with an older stored value of the
-        # same level: delta >= 0, accepted, as it must be.)
+        # log g and count live in locals and are written back when the walker leaves
+        # it. (A move within the level compares g_cur with an older stored value of
+        # the same level: delta >= 0, accepted, as it must be.)
         lf = log_f[0]
         accepted = 0
         last_end = counters[LAST_END]
@@ -199,7 +210,9 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
             for p in range(indptr[node], indptr[node + 1]):
                 active += spins[indices[p]]
             new = cur + (c_n + c_m * active) * (1 - 2 * np.int64(spins[node]))
-            # Levels outside the walker's window are refused.
+            # Levels outside the walker's window are refused. (The move is written
+            # out here and in _walk_binned: through a shared helper returning the new
+            # state, the walk ran about 30% slower.)
             if lo <= new <= hi:
                 if not visited[new]:
                     log_g[cur] = g_cur
@@ -216,11 +229,8 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
                                       counters[HIGH])
             g_cur += lf
             h_cur += 1
-        log_g[cur] = g_cur
-        hist[cur] = h_cur
-        counters[ACCEPTED] += accepted
-        counters[LAST_END] = last_end
-        counters[TRIALS] = seg_end
+        _end_segment(cur, g_cur, h_cur, accepted, last_end, seg_end, log_g, hist,
+                     counters)
     rng[:] = state
     level[0] = cur
 
@@ -321,11 +331,8 @@ def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
                                       counters[HIGH])
             g_cur += lf
             h_cur += 1
-        log_g[cur] = g_cur
-        hist[cur] = h_cur
-        counters[ACCEPTED] += accepted
-        counters[LAST_END] = last_end
-        counters[TRIALS] = seg_end
+        _end_segment(cur, g_cur, h_cur, accepted, last_end, seg_end, log_g, hist,
+                     counters)
     rng[:] = state
     level[0] = cur
     energy[0] = e_cur
