@@ -180,6 +180,30 @@ def _end_segment(cur, g_cur, h_cur, accepted, last_end, seg_end, log_g, hist,
 
 
 @njit(cache=True)
+def _level_steps(indptr, indices, c_n, c_m, spins):
+    """Level change of flipping each node: (c_n + c_m * active neighbours) * (1 - 2 S)."""
+    step = np.empty(spins.shape[0], dtype=np.int64)
+    for i in range(spins.shape[0]):
+        active = 0
+        for p in range(indptr[i], indptr[i + 1]):
+            active += spins[indices[p]]
+        step[i] = (c_n + c_m * active) * (1 - 2 * np.int64(spins[i]))
+    return step
+
+
+@njit(cache=True, inline="always")
+def _flip_steps(indptr, indices, c_m, node, spins, step):
+    """Flip ``node`` and update the level steps of it and its neighbours."""
+    now = 1 - spins[node]
+    spins[node] = now
+    step[node] = -step[node]
+    change = c_m * (2 * np.int64(now) - 1)
+    for p in range(indptr[node], indptr[node + 1]):
+        j = indices[p]
+        step[j] += change * (1 - 2 * np.int64(spins[j]))
+
+
+@njit(cache=True)
 def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
                   counters, log_f, trace, rng, n_trials, flatness, log_f_final,
                   check_every, lo, hi):
@@ -187,6 +211,7 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
     cur = level[0]
     # A private copy of the random state: walkers' rows share cache lines.
     state = rng.copy()
+    step = _level_steps(indptr, indices, c_n, c_m, spins)
     end = counters[TRIALS] + n_trials
     while counters[TRIALS] < end:
         seg_end = min(_schedule(counters, log_f, hist, visited, trace, flatness,
@@ -194,7 +219,9 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
         if counters[STAGE] == 2:
             break
 
-        # A segment of trials with a constant ln f: the hot loop. The current level's
+        # A segment of trials with a constant ln f: the hot loop. The level change of
+        # flipping each node is kept in ``step`` and updated on acceptance (one load
+        # per trial instead of a pass over the neighbours). The current level's
         # log g and count live in locals and are written back when the walker leaves
         # it. (A move within the level compares g_cur with an older stored value of
         # the same level: delta >= 0, accepted, as it must be.)
@@ -206,10 +233,7 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
         for _ in range(counters[TRIALS], seg_end):
             word = next_u64(state)
             node = _node(word, n_nodes)
-            active = 0
-            for p in range(indptr[node], indptr[node + 1]):
-                active += spins[indices[p]]
-            new = cur + (c_n + c_m * active) * (1 - 2 * np.int64(spins[node]))
+            new = cur + step[node]
             # Levels outside the walker's window are refused. (The move is written
             # out here and in _walk_binned: through a shared helper returning the new
             # state, the walk ran about 30% slower.)
@@ -218,7 +242,7 @@ def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
                     log_g[cur] = g_cur
                     _found(new, cur, log_g, visited, counters)
                 if _accept(g_cur - log_g[new], word):
-                    spins[node] = 1 - spins[node]
+                    _flip_steps(indptr, indices, c_m, node, spins, step)
                     log_g[cur] = g_cur
                     hist[cur] = h_cur
                     cur = new
