@@ -225,6 +225,10 @@ class WangLandau:
         self.spins = np.zeros((k, self.model.n_nodes), dtype=np.int8)
         self.level = np.full((k, 1), start, dtype=np.int64)
         self.energy = np.zeros((k, 1), dtype=np.float64)
+        # Binned levels: each node's local field, kept up to date by the walk.
+        width = self.model.n_nodes if self.levels == "binned" else 0
+        self.field = np.zeros((k, width), dtype=np.float64)
+        self.refresh_field()
         self.log_g = np.zeros((k, n_levels), dtype=np.float64)
         self.hist = np.zeros((k, n_levels), dtype=np.int64)
         self.visited = np.zeros((k, n_levels), dtype=np.uint8)
@@ -254,6 +258,20 @@ class WangLandau:
         """True when every walker has reached ``log_f_final``."""
         return bool(np.all(self.counters[:, kern.STAGE] == 2))
 
+    def refresh_field(self, rows=slice(None)):
+        """Recompute the local fields of the walkers ``rows`` from their spins.
+
+        Binned levels only (a no-op otherwise); code that changes walkers' spins
+        outside the walk calls this afterwards.
+        """
+        if self.levels != "binned":
+            return
+        indptr, indices, data = self.model.csr
+        field = self.field[rows]
+        kern.local_fields(indptr, indices, data, self.model.theta / 2,
+                          float(self.model.w), self.spins[rows], field)
+        self.field[rows] = field
+
     def _call(self, n_trials):
         s = self.settings
         indptr, indices, data = self.model.csr
@@ -261,10 +279,9 @@ class WangLandau:
                 self.trace, self.rng, int(n_trials), s["flatness"], s["log_f_final"],
                 s["check_every"], self.bounds)
         if self.levels == "binned":
-            kern.run_binned(indptr, indices.astype(np.int32), data,
-                            self.model.theta / 2, float(self.model.w), s["e_min"],
-                            1.0 / s["width"], self.spins, self.energy, self.level,
-                            *args)
+            kern.run_binned(indptr, indices.astype(np.int32), data, float(self.model.w),
+                            s["e_min"], 1.0 / s["width"], self.spins, self.field,
+                            self.energy, self.level, *args)
         else:
             kern.run_lattice(indptr, indices.astype(np.int32), s["c_n"], s["c_m"],
                              self.spins, self.level, *args)

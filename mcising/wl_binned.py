@@ -98,8 +98,9 @@ def produce(wl, *, n_samples=None, thin=None):
     Parameters
     ----------
     wl : WangLandau
-        Walkers after :meth:`~mcising.wang_landau.WangLandau.run`; their spins and
-        random states continue from where they are.
+        Walkers after :meth:`~mcising.wang_landau.WangLandau.run`. Production starts
+        from their states and advances their random states; their spins, levels and
+        energies are left as the walk had them, so that the walk can go on.
     n_samples : int, optional
         Samples per walker (default :data:`DEFAULT_SAMPLES`).
     thin : int, optional
@@ -136,5 +137,5 @@ def produce(wl, *, n_samples=None, thin=None):
                             float(model.w), float(e_min), 1.0 / width, log_g, spins,
                             energy, rng, n_samples, thin, out["energy"], out["n"],
                             out["q"])
-    wl.spins[first], wl.rng[first], wl.energy[first] = spins, rng, energy
+    wl.rng[first] = rng
     return out

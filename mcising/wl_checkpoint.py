@@ -1,6 +1,6 @@
 r"""Checkpoints of Wang-Landau walkers: every array of their state, in one npz file.
 
-A checkpoint holds the walkers' spins, levels, energies, :math:`\log g`, histograms,
+A checkpoint holds the walkers' spins, local fields, levels, energies, :math:`\log g`, histograms,
 counters, random states, windows and exchange counters, plus the settings as JSON (no
 pickle). Restoring it and running on gives the same result, bit for bit, as a run that
 was never interrupted.
@@ -17,10 +17,10 @@ from .errors import InvalidInputError
 __all__ = ["ARRAYS", "VERSION", "restore", "save"]
 
 # Format version; a file of another version is refused.
-VERSION = 2
+VERSION = 3
 # The walker arrays saved, by attribute name.
-ARRAYS = ("spins", "level", "energy", "log_g", "hist", "visited", "counters", "log_f",
-          "trace", "rng", "bounds", "exchanges")
+ARRAYS = ("spins", "field", "level", "energy", "log_g", "hist", "visited", "counters",
+          "log_f", "trace", "rng", "bounds", "exchanges")
 
 
 def save(wl, path):

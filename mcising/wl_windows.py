@@ -156,6 +156,7 @@ def enter_windows(wl, seed):
         level = _level_of(wl, wl.spins[k])
         wl.level[k, 0] = level
         wl.energy[k, 0] = model.energy(wl.spins[k]) if not lattice else 0.0
+        wl.refresh_field(slice(k, k + 1))
         wl.visited[k] = 0
         wl.visited[k, level] = 1
         wl.counters[k, kern.LOW] = level
@@ -201,7 +202,7 @@ def exchange(wl):
                          + wl.log_g[b, lb] - wl.log_g[b, la])
             if log_ratio >= 0 or u < math.exp(log_ratio):
                 wl.exchanges[2] += 1
-                for name in ("spins", "level", "energy"):
+                for name in ("spins", "field", "level", "energy"):
                     array = getattr(wl, name)
                     array[[a, b]] = array[[b, a]]
     wl.exchanges[0] += 1

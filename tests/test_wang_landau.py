@@ -102,17 +102,38 @@ def test_diagnostics(grid_run):
     assert 0.0 < min(d["acceptance"]) < 1.0
 
 
-def test_checkpoint_resume_is_bit_for_bit(tmp_path):
-    model = mcising.load_model("grid_2d:3,3", theta=2, w=1)
-    straight = WangLandau(model, n_walkers=3, log_f_final=1e-4, seed=5).run()
+@pytest.mark.parametrize("levels", ["nm", "binned"])
+def test_checkpoint_resume_is_bit_for_bit(tmp_path, levels):
+    if levels == "nm":
+        model = mcising.load_model("grid_2d:3,3", theta=2, w=1)
+    else:
+        model = _weighted_model(3, n_nodes=10)
+    options = {"levels": levels, "n_walkers": 3, "log_f_final": 1e-4, "seed": 5}
+    straight = WangLandau(model, **options).run()
     path = tmp_path / "wl.npz"
-    cut = WangLandau(model, n_walkers=3, log_f_final=1e-4, seed=5)
+    cut = WangLandau(model, **options)
     cut.run(max_flips=123_457, checkpoint=path)
     for budget in (7_777, 1_000_003, None):
         cut = WangLandau.from_checkpoint(path, model)
         cut.run(max_flips=budget, checkpoint=path)
     for name in wl_checkpoint.ARRAYS:
         np.testing.assert_array_equal(getattr(straight, name), getattr(cut, name))
+
+
+@pytest.mark.parametrize("windows", [1, 2])
+def test_binned_walk_keeps_fields_and_energies_of_its_states(windows):
+    model = _weighted_model(4, n_nodes=12)
+    wl = WangLandau(model, levels="binned", n_walkers=2, log_f_final=1e-3, seed=1,
+                    windows=windows)
+    wl.run(max_flips=300_000)
+    # Production leaves the walkers' states as they were: the walk goes on from them.
+    wl.produce(100)
+    wl.run(max_flips=50_000)
+    for spins, field, energy in zip(wl.spins, wl.field, wl.energy[:, 0]):
+        np.testing.assert_allclose(field, model.local_field(spins), atol=1e-12)
+        assert energy == pytest.approx(model.energy(spins), abs=1e-12)
+    level = np.floor((wl.energy[:, 0] - wl.settings["e_min"]) / wl.settings["width"])
+    np.testing.assert_array_equal(wl.level[:, 0], level)
 
 
 def test_result_does_not_depend_on_thread_count():

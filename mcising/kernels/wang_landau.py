@@ -50,6 +50,7 @@ __all__ = [
     "ROUND_TRIPS",
     "STAGE",
     "TRIALS",
+    "local_fields",
     "run_binned",
     "run_lattice",
     "walk_into",
@@ -204,6 +205,31 @@ def _flip_steps(indptr, indices, c_m, node, spins, step):
 
 
 @njit(cache=True)
+def local_fields(indptr, indices, data, theta_half, w, spins, field):
+    r"""Write :math:`W \sum_j C_{ij} S_j - \theta_i / 2` of every walker into ``field``.
+
+    Flipping node i changes the energy by :math:`-h_i` (0 to 1) or :math:`+h_i`
+    (1 to 0). ``spins`` is int8[K, N] and ``field`` float64[K, N].
+    """
+    for k in range(spins.shape[0]):
+        for i in range(spins.shape[1]):
+            total = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                total += data[p] * spins[k, indices[p]]
+            field[k, i] = w * total - theta_half[i]
+
+
+@njit(cache=True, inline="always")
+def _flip_field(indptr, indices, data, w, node, spins, field):
+    """Flip ``node`` and update its neighbours' local fields."""
+    now = 1 - spins[node]
+    spins[node] = now
+    sign = w * (2.0 * now - 1.0)
+    for p in range(indptr[node], indptr[node + 1]):
+        field[indices[p]] += sign * data[p]
+
+
+@njit(cache=True)
 def _walk_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
                   counters, log_f, trace, rng, n_trials, flatness, log_f_final,
                   check_every, lo, hi):
@@ -308,9 +334,9 @@ def run_lattice(indptr, indices, c_n, c_m, spins, level, log_g, hist, visited,
 
 
 @njit(cache=True)
-def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
-                 energy, level, log_g, hist, visited, counters, log_f, trace, rng,
-                 n_trials, flatness, log_f_final, check_every, lo, hi):
+def _walk_binned(indptr, indices, data, w, e_min, inv_width, spins, field, energy,
+                 level, log_g, hist, visited, counters, log_f, trace, rng, n_trials,
+                 flatness, log_f_final, check_every, lo, hi):
     n_nodes = spins.shape[0]
     cur = level[0]
     e_cur = energy[0]
@@ -331,11 +357,7 @@ def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
         for _ in range(counters[TRIALS], seg_end):
             word = next_u64(state)
             node = _node(word, n_nodes)
-            field = 0.0
-            for p in range(indptr[node], indptr[node + 1]):
-                field += data[p] * spins[indices[p]]
-            field = w * field - theta_half[node]
-            e_new = e_cur - field if spins[node] == 0 else e_cur + field
+            e_new = e_cur - field[node] if spins[node] == 0 else e_cur + field[node]
             new = np.int64(np.floor((e_new - e_min) * inv_width))
             # Levels outside the window are refused (the range is found beforehand).
             if lo <= new <= hi:
@@ -343,7 +365,7 @@ def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
                     log_g[cur] = g_cur
                     _found(new, cur, log_g, visited, counters)
                 if _accept(g_cur - log_g[new], word):
-                    spins[node] = 1 - spins[node]
+                    _flip_field(indptr, indices, data, w, node, spins, field)
                     log_g[cur] = g_cur
                     hist[cur] = h_cur
                     cur = new
@@ -363,19 +385,19 @@ def _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins,
 
 
 @njit(cache=True, parallel=True)
-def run_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins, energy,
-               level, log_g, hist, visited, counters, log_f, trace, rng, n_trials,
-               flatness, log_f_final, check_every, bounds):
+def run_binned(indptr, indices, data, w, e_min, inv_width, spins, field, energy, level,
+               log_g, hist, visited, counters, log_f, trace, rng, n_trials, flatness,
+               log_f_final, check_every, bounds):
     r"""Advance every walker by up to ``n_trials`` trials on binned real energies.
 
     Parameters are those of :func:`run_lattice`, except: ``data`` (float64[2M], the
-    weights), ``theta_half`` (float64[N], :math:`\theta_i / 2`), ``w`` (the
-    coupling), ``e_min`` and ``inv_width`` (the level of energy E is
-    ``floor((E - e_min) * inv_width)``) and ``energy`` (float64[K, 1], each walker's
-    exact current energy, updated).
+    weights), ``w`` (the coupling), ``e_min`` and ``inv_width`` (the level of energy E
+    is ``floor((E - e_min) * inv_width)``), ``field`` (float64[K, N], each walker's
+    local fields from :func:`local_fields`, updated on every accepted flip) and
+    ``energy`` (float64[K, 1], each walker's current energy, updated).
     """
     for k in prange(spins.shape[0]):
-        _walk_binned(indptr, indices, data, theta_half, w, e_min, inv_width, spins[k],
+        _walk_binned(indptr, indices, data, w, e_min, inv_width, spins[k], field[k],
                      energy[k], level[k], log_g[k], hist[k], visited[k], counters[k],
                      log_f[k], trace[k], rng[k], n_trials, flatness, log_f_final,
                      check_every, bounds[k, 0], bounds[k, 1])
