@@ -110,7 +110,10 @@ class WangLandau:
     seed : None, int or numpy.random.SeedSequence
         Same seed, same result, whatever the number of threads.
     n_bins : int, optional
-        Binned mode: number of bins over the energy range (default below).
+        Binned mode: number of bins between the lowest and highest energies found
+        by annealing; bins of the same width continue to the bounds of the energy,
+        so energies beyond the annealed range are found online (default:
+        :func:`mcising.wl_binned.energy_bins`).
     windows : int
         Overlapping windows of levels for replica-exchange Wang-Landau
         (:mod:`mcising.wl_windows`): windows of n for ``"nm"``, of energy
@@ -195,10 +198,11 @@ class WangLandau:
             self.settings.update(c_n=p, c_m=-q, start=-low, unit=unit,
                                  n_levels=abs(p) * n + abs(q) * m + 1)
         else:
-            e_min, width, n_levels = wl_binned.energy_bins(model, n_bins=n_bins,
-                                                          seed=seed)
+            e_min, width, n_levels, found = wl_binned.energy_bins(
+                model, n_bins=n_bins, seed=seed)
             self.settings.update(e_min=e_min, width=width, n_levels=n_levels,
-                                 start=int(np.floor(-e_min / width)))
+                                 start=int(np.floor(-e_min / width)),
+                                 annealed=list(found))
         if self.settings["n_levels"] > _MAX_LEVELS:
             raise InvalidInputError(
                 f"{self.settings['n_levels']} levels exceed the limit of {_MAX_LEVELS}; "

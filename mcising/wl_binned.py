@@ -13,8 +13,11 @@ production run removes that bias: it samples with the frozen weights
     Z(\epsilon) = 2^N \frac{\sum_s g(b_s)\, e^{-\epsilon E_s}}{\sum_s g(b_s)},
 
 which is exact for any frozen :math:`g` (only the statistical error depends on how
-flat the weights make the walk). The energy range is found by annealing towards the
-lowest and the highest energies, padded by :data:`_PAD_BINS` bins on each side.
+flat the weights make the walk). The bin width comes from the energy range found by
+annealing towards the lowest and the highest energies; the bins then extend to the
+bounds that no state can pass (every term of :math:`H` at its own extreme), so a walker
+that finds an energy beyond the annealed range enters a new bin online, just as on a
+lattice of levels. Bins no state reaches stay unvisited and are never waited for.
 
 References
 ----------
@@ -42,15 +45,26 @@ _RESTARTS, _ANNEAL_SWEEPS, _BETA_MAX = 4, 200, 50.0
 _PAD_BINS = 2
 
 
+def _energy_bounds(model):
+    """Lower and upper bounds of H over all states: every term at its own extreme."""
+    theta_half = model.theta / 2
+    _, _, weight = model.edges
+    coupling = -float(model.w) * weight
+    low = float(np.minimum(theta_half, 0).sum() + np.minimum(coupling, 0).sum())
+    high = float(np.maximum(theta_half, 0).sum() + np.maximum(coupling, 0).sum())
+    return low, high
+
+
 def energy_bins(model, *, n_bins=None, seed=None):
-    """Energy range and bins for ``model`` at its own (theta, W).
+    """Energy bins for ``model`` at its own (theta, W).
 
     Parameters
     ----------
     model : IsingModel
     n_bins : int, optional
-        Bins between the lowest and highest energies found (default ``2 N``, clipped
-        to [32, 4096]).
+        Bins between the lowest and highest energies found by annealing (default
+        ``2 N``, clipped to [32, 4096]); bins of the same width continue to the bounds
+        of the energy.
     seed : optional
         Seed of the annealing runs.
 
@@ -61,7 +75,9 @@ def energy_bins(model, *, n_bins=None, seed=None):
     width : float
         Bin width.
     n_levels : int
-        Number of bins, padding included.
+        Number of bins.
+    found : tuple of int
+        Bins of the lowest and the highest energy found by annealing.
     """
     if n_bins is None:
         n_bins = int(np.clip(2 * model.n_nodes, _MIN_BINS, _MAX_BINS))
@@ -86,10 +102,15 @@ def energy_bins(model, *, n_bins=None, seed=None):
     if span <= 0:
         span = 1.0
     width = span / n_bins * (1 + 1e-9)
-    # The extremes sit in the middle of their bins: a level whose energy lies on a bin
-    # edge would flip between two bins with the rounding of the running energy.
-    e_min = low - (_PAD_BINS + 0.5) * width
-    return float(e_min), float(width), int(n_bins + 2 * _PAD_BINS + 1)
+    # The annealed extremes sit in the middle of their bins: a level whose energy lies
+    # on a bin edge would flip between two bins with the rounding of the running
+    # energy. Padding bins guard the bounds against the same rounding.
+    bound_low, bound_high = _energy_bounds(model)
+    below = int(np.ceil(max(low - bound_low, 0.0) / width)) + _PAD_BINS
+    above = int(np.ceil(max(bound_high - high, 0.0) / width)) + _PAD_BINS
+    e_min = low - (below + 0.5) * width
+    return (float(e_min), float(width), int(below + n_bins + above + 1),
+            (below, below + n_bins))
 
 
 def produce(wl, *, n_samples=None, thin=None):

@@ -52,8 +52,8 @@ def _one_d_range(wl, seed):
     """Lowest and highest reachable level index of a one-dimensional level set."""
     s, model = wl.settings, wl.model
     if wl.levels == "binned":
-        # The bins were laid over the annealed extremes plus empty padding.
-        return 0, s["n_levels"] - 1
+        # The bins of the annealed extremes (the bins beyond reach to the bounds).
+        return tuple(s["annealed"])
     indptr, indices, _ = model.csr
     theta_half, w = _lattice_energy(s, model.n_nodes)
     ones = np.ones(len(indices))

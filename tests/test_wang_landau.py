@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import mcising
-from mcising import wl_checkpoint
+from mcising import wl_binned, wl_checkpoint
 from mcising.cli import main
 from mcising.entropy import entropy
 from mcising.errors import ConvergenceWarning, InvalidInputError
@@ -187,6 +187,32 @@ def test_binned_mode_matches_exact_on_weighted_graphs(seed):
     z_binned = (binned_only.mean_energy - exact.mean_energy) / np.maximum(
         binned_only.mean_energy_stderr, 1e-12)
     assert np.max(np.abs(z_binned)) > 10
+
+
+def test_binned_walk_finds_energies_beyond_the_annealed_range(monkeypatch):
+    # Greedy descent from one random state (no annealing) misses both extremes here;
+    # the bins reach the bounds of H, so the walkers find the rest online.
+    monkeypatch.setattr(wl_binned, "_ANNEAL_SWEEPS", 0)
+    monkeypatch.setattr(wl_binned, "_RESTARTS", 1)
+    model = _weighted_model(3, n_nodes=14)
+    states = ((np.arange(2**14)[:, None] >> np.arange(14)) & 1).astype(np.int8)
+    energies = model.energies(states)
+    wl = WangLandau(model, levels="binned", n_walkers=8, log_f_final=1e-5, seed=3,
+                    n_bins=16)
+    s = wl.settings
+    bins = np.floor((energies - s["e_min"]) / s["width"]).astype(int)
+    first, last = s["annealed"]
+    assert bins.min() < first and bins.max() > last
+    assert bins.min() >= 0 and bins.max() < s["n_levels"]
+    wl.run()
+    levels = np.arange(s["n_levels"])
+    np.testing.assert_array_equal(wl.visited.any(axis=0), np.isin(levels, bins))
+    wl.produce(4000)
+    points = grid(2.0, 1.0, [0.3, 1.0, 2.5])
+    got = mcising.Results(wl.density_of_states().estimates(points))
+    exact = solve(model, points)
+    z = (got.entropy - exact.entropy) / got.entropy_stderr
+    assert np.all(np.abs(z) < Z_POINT), z
 
 
 def test_entropy_method_and_netcdf_round_trip(tmp_path):
