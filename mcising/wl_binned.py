@@ -30,7 +30,7 @@ References
 import numpy as np
 
 from .errors import InvalidInputError
-from .kernels import wang_landau as kern
+from .kernels import energy_walks
 from .rng import spawn_seeds
 
 __all__ = ["DEFAULT_SAMPLES", "energy_bins", "produce"]
@@ -92,7 +92,7 @@ def energy_bins(model, *, n_bins=None, seed=None):
         for r in range(_RESTARTS):
             spins = (rng.random(model.n_nodes) < 0.5).astype(np.int8)
             row = states[r + (0 if sign > 0 else _RESTARTS)].copy()
-            best.append(kern.anneal_extreme(
+            best.append(energy_walks.anneal_extreme(
                 indptr, indices.astype(np.int32), data, model.theta / 2,
                 float(model.w), sign, spins, row, _ANNEAL_SWEEPS, _BETA_MAX,
             ))
@@ -154,9 +154,9 @@ def produce(wl, *, n_samples=None, thin=None):
     for j in range(k):
         energy[j, 0] = model.energy(spins[j])
     indptr, indices, data = model.csr
-    kern.run_multicanonical(indptr, indices.astype(np.int32), data, model.theta / 2,
-                            float(model.w), float(e_min), 1.0 / width, log_g, spins,
-                            energy, rng, n_samples, thin, out["energy"], out["n"],
-                            out["q"])
+    energy_walks.run_multicanonical(indptr, indices.astype(np.int32), data,
+                                    model.theta / 2, float(model.w), float(e_min),
+                                    1.0 / width, log_g, spins, energy, rng, n_samples,
+                                    thin, out["energy"], out["n"], out["q"])
     wl.rng[first] = rng
     return out

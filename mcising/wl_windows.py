@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from .errors import InvalidInputError
+from .kernels import energy_walks
 from .kernels import wang_landau as kern
 from .rng import spawn_seeds
 
@@ -61,9 +62,9 @@ def _one_d_range(wl, seed):
     ends = []
     for row, sign in zip(states, (1.0, -1.0)):
         spins = np.zeros(model.n_nodes, dtype=np.int8)
-        ends.append(kern.anneal_extreme(indptr, indices.astype(np.int32), ones,
-                                        theta_half, w, sign, spins, row.copy(),
-                                        _ANNEAL_SWEEPS, _BETA_MAX))
+        ends.append(energy_walks.anneal_extreme(
+            indptr, indices.astype(np.int32), ones, theta_half, w, sign, spins,
+            row.copy(), _ANNEAL_SWEEPS, _BETA_MAX))
     low = int(round(min(ends))) + s["start"]
     high = int(round(max(ends))) + s["start"]
     return max(low, 0), min(high, s["n_levels"] - 1)
@@ -146,8 +147,8 @@ def enter_windows(wl, seed):
         else:
             e_lo = s["e_min"] + (lo + 1e-6) * s["width"]
             e_hi = s["e_min"] + (hi + 1 - 1e-6) * s["width"]
-        inside = kern.walk_into(indptr, indices, data, theta_half, w, e_lo, e_hi,
-                                wl.spins[k], rng[k], _ENTER_SWEEPS)
+        inside = energy_walks.walk_into(indptr, indices, data, theta_half, w, e_lo,
+                                        e_hi, wl.spins[k], rng[k], _ENTER_SWEEPS)
         if not inside:
             raise InvalidInputError(
                 f"no state was found in Wang-Landau window {k % s['windows']} (levels "
