@@ -34,11 +34,10 @@ References
 import logging
 import time
 import warnings
-from fractions import Fraction
 
 import numpy as np
 
-from . import wl_binned, wl_checkpoint, wl_windows
+from . import wl_binned, wl_checkpoint, wl_levels, wl_windows
 from .errors import ConvergenceWarning, InvalidInputError
 from .kernels import wang_landau as kern
 from .progress import progress_bar
@@ -58,31 +57,10 @@ DEFAULT_FLATNESS = 0.8
 # Final ln f; in the 1/t stage this is t = 1e6 trials per level.
 DEFAULT_LOG_F_FINAL = 1e-6
 DEFAULT_WALKERS = 8
-# Largest denominator tried when writing theta/2 : W as a ratio of integers.
-_MAX_DENOMINATOR = 64
-# Largest energy lattice accepted (levels).
-_MAX_LEVELS = 50_000_000
 # Entries of the ln f history kept per walker.
 _TRACE = 64
 # Target wall time of one kernel call (seconds): progress, checkpoints and Ctrl-C.
 _CALL_SECONDS = 0.5
-_LEVELS = ("auto", "nm", "energy", "binned")
-
-
-def _energy_lattice(model):
-    """Return (unit, p, q) with H = unit (p n - q m) exactly, or None."""
-    half, w = float(model.theta[0]) / 2, float(model.w)
-    if half == 0 and w == 0:
-        return 1.0, 0, 0
-    if w == 0:
-        return abs(half), int(np.sign(half)), 0
-    if half == 0:
-        return abs(w), 0, int(np.sign(w))
-    ratio = Fraction(half / w).limit_denominator(_MAX_DENOMINATOR)
-    if abs(float(ratio) * w - half) > 1e-12 * max(abs(half), abs(w)):
-        return None
-    unit = abs(w) / ratio.denominator
-    return unit, int(round(half / unit)), int(round(w / unit))
 
 
 class WangLandau:
@@ -152,10 +130,6 @@ class WangLandau:
                  flatness=DEFAULT_FLATNESS, log_f_final=DEFAULT_LOG_F_FINAL, seed=None,
                  n_bins=None, windows=1, overlap=wl_windows.DEFAULT_OVERLAP,
                  exchange_every=None):
-        if levels not in _LEVELS:
-            raise InvalidInputError(
-                f"levels must be one of {', '.join(_LEVELS)}, got {levels!r}"
-            )
         if not (isinstance(windows, (int, np.integer)) and windows >= 1):
             raise InvalidInputError(f"windows must be a positive int, got {windows!r}")
         if not 0 < overlap < 1:
@@ -171,43 +145,14 @@ class WangLandau:
             raise InvalidInputError(f"flatness must lie in (0, 1), got {flatness}")
         if not 0 < log_f_final < 1:
             raise InvalidInputError(f"log_f_final must lie in (0, 1), got {log_f_final}")
-        lattice_ok = model.unit_weights and model.uniform_theta
-        if levels == "nm" and not lattice_ok:
-            raise InvalidInputError(
-                "levels='nm' needs unit edge weights and one threshold for all nodes; "
-                "use levels='binned' for real weights"
-            )
-        lattice = _energy_lattice(model) if lattice_ok else None
-        if levels == "auto":
-            levels = "nm" if lattice_ok else "binned"
-        if levels == "energy" and lattice is None:
-            levels = "binned"
-
+        levels, level_settings = wl_levels.level_settings(model, levels, n_bins=n_bins,
+                                                          seed=seed)
         self.model = model
         self.levels = levels
         self.settings = {"levels": levels, "n_walkers": int(n_walkers),
                          "flatness": float(flatness), "log_f_final": float(log_f_final),
                          "windows": int(windows), "overlap": float(overlap),
-                         "exchange_every": int(exchange_every)}
-        n, m = model.n_nodes, model.n_edges
-        if levels == "nm":
-            self.settings.update(c_n=m + 1, c_m=1, n_levels=(n + 1) * (m + 1), start=0)
-        elif levels == "energy":
-            unit, p, q = lattice
-            low = min(0, p * n) + min(0, -q * m)
-            self.settings.update(c_n=p, c_m=-q, start=-low, unit=unit,
-                                 n_levels=abs(p) * n + abs(q) * m + 1)
-        else:
-            e_min, width, n_levels, found = wl_binned.energy_bins(
-                model, n_bins=n_bins, seed=seed)
-            self.settings.update(e_min=e_min, width=width, n_levels=n_levels,
-                                 start=int(np.floor(-e_min / width)),
-                                 annealed=list(found))
-        if self.settings["n_levels"] > _MAX_LEVELS:
-            raise InvalidInputError(
-                f"{self.settings['n_levels']} levels exceed the limit of {_MAX_LEVELS}; "
-                "use levels='binned' with fewer bins"
-            )
+                         "exchange_every": int(exchange_every), **level_settings}
         self.settings["check_every"] = max(int(self.settings["n_levels"]), 1000)
         self.settings["exchange_seed"] = 0
         if windows == 1:
