@@ -30,6 +30,14 @@ that no walker stops before the budget; the run is continued budget after budget
    capacity peaks). "walk s" is the time spent inside the walkers' runs (all K walkers
    on the cores), summed over the budgets so far.
 
+4. Side by side with a plain 1/t Wang-Landau walker written in C
+   (``benchmarks/baselines/wl_plain.c``, compiled with gcc -O2 when a C compiler is
+   present; full mode only): one walker per seed, levels known in advance, the same
+   schedule (flatness 0.8 checked every 1000 trials, ln f = 1/t once ln f < 1/t), as
+   many seeds as mcising has walkers, run to the budgets of the C reference figures.
+   Printed: the C walkers' errors (mean, min, max), mcising's one-walker errors and the
+   ratio of the means, and the C walker's rate alone on one core.
+
 The exact g(E) comes from the Pfaffian (Kaufman) solution of the periodic lattice, not
 from a transfer matrix (which would need 2^16 x 2^16 matrices of polynomials at L = 16):
 Z = 2^N cosh(K)^(2N) P(t), t = tanh K, where P(t) = sum_l c_l t^l counts the even
@@ -55,7 +63,11 @@ Usage: python benchmarks/bench_wang_landau.py [--quick] [--walkers 4] [--max-fli
 import argparse
 import math
 import os
+import shutil
+import subprocess
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, getcontext, localcontext
 
 import numba
@@ -67,6 +79,9 @@ from mcising.exact import density_of_states
 from mcising.wang_landau import WangLandau
 
 K_CRITICAL = math.log(1 + math.sqrt(2)) / 2
+# The plain 1/t Wang-Landau walker in C run beside mcising (one walker per seed).
+PLAIN_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "baselines",
+                       "wl_plain.c")
 # Reference figures of a plain 1/t Wang-Landau in C, one walker: {L: {flips: error}}.
 C_REFERENCE = {8: {6.3e7: 1.0e-3, 6.3e8: 1.8e-4}, 16: {2.6e8: 6.3e-4, 2.6e9: 4.0e-4}}
 # Flips per walker.
@@ -355,7 +370,7 @@ def energy_lattice(size, budgets, walkers, max_flips):
               f"{min(single):8.2e} {max(single):8.2e} {ref_cell} {ds[0]:11.2e} "
               f"{ds[1]:9.2e} {int(target.sum() - found.sum()):7d} {stage:5d}", flush=True)
         rows.append((budget, wl.seconds, rel, float(np.mean(single)), ds[0], ds[1],
-                     ref))
+                     ref, single))
     print(f"sustained rate over the run: {wl.flips / wl.seconds:.3g} flips/s")
     if len(rows) >= 3:
         flips = np.log([r[0] for r in rows[-3:]])
@@ -365,6 +380,76 @@ def energy_lattice(size, budgets, walkers, max_flips):
               f"{slope:.2f} (1/t Wang-Landau: -0.5); falls at every budget: mean table "
               f"{falling(rows, 2)}, one walker (mean) {falling(rows, 3)}")
     return rows
+
+
+def build_plain_c(folder):
+    """Compile the plain C walker into ``folder``; return its path, or None without gcc."""
+    compiler = shutil.which("gcc") or shutil.which("cc")
+    if compiler is None:
+        return None
+    binary = os.path.join(folder, "wl_plain")
+    subprocess.run([compiler, "-O2", "-o", binary, PLAIN_C, "-lm"], check=True)
+    return binary
+
+
+def plain_c_errors(binary, size, budgets, seeds):
+    """Run the plain C walker with ``seeds`` (two at a time); errors and rates per budget.
+
+    Returns ``{budget: (errors, flips_per_second)}``, errors over the seeds, measured
+    like :func:`energy_lattice` (sum g = 2^N, mean relative error of ln g).
+    """
+    counts = ising_counts(size, size)
+    exact = log_counts(counts)[0::2]  # level j holds 2j unequal bonds
+    n = size * size
+
+    def run(seed):
+        out = subprocess.run([binary, str(size), str(seed)] + [f"{b:.0f}" for b in budgets],
+                             capture_output=True, text=True, check=True).stdout
+        return [line.split() for line in out.strip().splitlines()]
+
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(run, seeds))
+    result = {}
+    for index, budget in enumerate(budgets):
+        errors, rates = [], []
+        for rows in runs:
+            fields = rows[index]
+            log_g = np.array([float(x) for x in fields[2:]])
+            ok = np.isfinite(log_g) & np.isfinite(exact)
+            log_g = log_g - logsumexp(log_g[ok]) + n * math.log(2)
+            errors.append(float(np.mean(np.abs(log_g[ok] - exact[ok]) / exact[ok])))
+            rates.append(budget / float(fields[1]))
+        result[budget] = (errors, float(np.mean(rates)))
+    return result
+
+
+def compare_plain_c(results, walkers, max_flips):
+    """One-walker errors of mcising next to the plain C walker's, same seeds count."""
+    print(f"\n== plain 1/t Wang-Landau in C ({os.path.relpath(PLAIN_C)}, gcc -O2), "
+          f"{walkers} seeds, against mcising's {walkers} walkers ==")
+    with tempfile.TemporaryDirectory() as folder:
+        binary = build_plain_c(folder)
+        if binary is None:
+            print("skipped: no C compiler")
+            return
+        start = time.perf_counter()
+        subprocess.run([binary, "16", "1", "2e7"], capture_output=True, check=True)
+        alone = 2e7 / (time.perf_counter() - start)
+        print(f"plain C, one walker alone, 16x16: {alone:.3g} flips/s")
+        print(f"{'lattice':>7} {'flips':>8} {'C mean':>9} {'C min':>9} {'C max':>9} "
+              f"{'mcising mean':>12} {'min':>9} {'max':>9} {'ratio':>6}")
+        for size, rows in results.items():
+            rows = [r for r in rows if r[6] is not None and r[0] <= max_flips]
+            if not rows:
+                continue
+            c = plain_c_errors(binary, size, [r[0] for r in rows],
+                               range(1, walkers + 1))
+            for row in rows:
+                errors = c[row[0]][0]
+                print(f"{f'{size}x{size}':>7} {row[0]:8.2g} {np.mean(errors):9.2e} "
+                      f"{min(errors):9.2e} {max(errors):9.2e} {row[3]:12.2e} "
+                      f"{min(row[7]):9.2e} {max(row[7]):9.2e} "
+                      f"{row[3] / np.mean(errors):6.2f}", flush=True)
 
 
 def falling(rows, column):
@@ -404,6 +489,10 @@ def main():
     results = {}
     for size in (8, 16) if args.quick else (8, 16, 32):
         results[size] = energy_lattice(size, budgets[size], args.walkers, args.max_flips)
+
+    if not args.quick:
+        compare_plain_c({size: results[size] for size in (8, 16)}, args.walkers,
+                        args.max_flips)
 
     print(f"\n== targets (2 cores; load average now {os.getloadavg()[0]:.2f}) ==")
     rate = rates[16]
