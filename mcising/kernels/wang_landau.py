@@ -21,6 +21,13 @@ A trial picks a node uniformly, proposes its flip and accepts it with probabilit
 :math:`\ln f = 1/t` (Belardinelli and Pereyra). A walker stops (stage 2) when
 :math:`\ln f` falls to ``log_f_final``.
 
+A walker keeps, for every node, what flipping it would do: on a lattice the change of
+level, :math:`(c_n + c_m a_i)(1 - 2 S_i)` with :math:`a_i` the active neighbours of
+:math:`i` (rebuilt from the spins at each call: it is an exact integer), and on binned
+energies the local field :math:`h_i` (kept in the caller's array, since sums of real
+weights depend on their order). An accepted flip updates the node and its neighbours;
+a trial is then one random word, one load and the accept test.
+
 Every piece of a walker's state lives in the arrays passed in, so a run cut into any
 number of calls is bit-for-bit the same as one call, and the result does not depend on
 how walkers are spread over threads.
