@@ -10,9 +10,20 @@ windowed walker), and :func:`run_multicanonical` samples with frozen weights
 import numpy as np
 from numba import njit, prange
 
+from .chains import walker_totals
 from .rng import below, uniform
 
 __all__ = ["anneal_extreme", "run_multicanonical", "walk_into"]
+
+
+@njit(cache=True, inline="always")
+def _flip_delta(indptr, indices, data, theta_half, w, spins, node):
+    """Energy change of flipping ``node``: minus its local field (0 to 1), plus (1 to 0)."""
+    field = 0.0
+    for p in range(indptr[node], indptr[node + 1]):
+        field += data[p] * spins[indices[p]]
+    field = w * field - theta_half[node]
+    return -field if spins[node] == 0 else field
 
 
 @njit(cache=True, parallel=True)
@@ -40,11 +51,7 @@ def run_multicanonical(indptr, indices, data, theta_half, w, e_min, inv_width, l
         for j in range(n_samples):
             for _ in range(thin):
                 node = below(st, n_nodes)
-                field = 0.0
-                for p in range(indptr[node], indptr[node + 1]):
-                    field += data[p] * s[indices[p]]
-                field = w * field - theta_half[node]
-                e_new = e_cur - field if s[node] == 0 else e_cur + field
+                e_new = e_cur + _flip_delta(indptr, indices, data, theta_half, w, s, node)
                 new = np.int64(np.floor((e_new - e_min) * inv_width))
                 if 0 <= new < g.shape[0] and np.isfinite(g[new]):
                     delta = g[cur] - g[new]
@@ -53,16 +60,7 @@ def run_multicanonical(indptr, indices, data, theta_half, w, e_min, inv_width, l
                         cur = new
                         e_cur = e_new
             # Recompute the sample's energy exactly (no drift from the increments).
-            n_active = 0.0
-            half = 0.0
-            q = 0.0
-            for i in range(n_nodes):
-                if s[i]:
-                    n_active += 1.0
-                    half += theta_half[i]
-                    for p in range(indptr[i], indptr[i + 1]):
-                        if indices[p] > i:
-                            q += data[p] * s[indices[p]]
+            n_active, q, half = walker_totals(indptr, indices, data, theta_half, s)
             e_cur = half - w * q
             cur = min(max(np.int64(np.floor((e_cur - e_min) * inv_width)), 0),
                       g.shape[0] - 1)
@@ -116,11 +114,7 @@ def anneal_extreme(indptr, indices, data, theta_half, w, sign, spins, rng, n_swe
         improved = False
         for _ in range(n_nodes):
             node = below(rng, n_nodes)
-            field = 0.0
-            for p in range(indptr[node], indptr[node + 1]):
-                field += data[p] * spins[indices[p]]
-            field = w * field - theta_half[node]
-            delta = -field if spins[node] == 0 else field
+            delta = _flip_delta(indptr, indices, data, theta_half, w, spins, node)
             change = sign * delta
             greedy = sweep >= n_sweeps
             if change < 0.0 or (not greedy and uniform(rng) < np.exp(-beta * change)):
@@ -172,11 +166,7 @@ def walk_into(indptr, indices, data, theta_half, w, e_lo, e_hi, spins, rng,
         if distance == 0.0:
             return True
         node = below(rng, n_nodes)
-        field = 0.0
-        for p in range(indptr[node], indptr[node + 1]):
-            field += data[p] * spins[indices[p]]
-        field = w * field - theta_half[node]
-        e_new = energy - field if spins[node] == 0 else energy + field
+        e_new = energy + _flip_delta(indptr, indices, data, theta_half, w, spins, node)
         if max(e_lo - e_new, e_new - e_hi, 0.0) <= distance or uniform(rng) < 0.05:
             spins[node] = 1 - spins[node]
             energy = e_new
