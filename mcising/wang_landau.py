@@ -10,15 +10,19 @@ visits every level equally often. Three choices of levels:
 * ``"energy"``: the exact energy lattice at one :math:`(\theta, W)` when the weights
   are units, :math:`\theta` is uniform and :math:`\theta/2 : W` is rational
   (:math:`H = u\,(p\,n - q\,m)`); it answers every :math:`\epsilon` at that point.
-* ``"binned"`` (real weights): energy bins at one :math:`(\theta, W)`, followed by a
-  multicanonical production run whose samples are reweighted exactly (see
-  :mod:`mcising.wl_binned`).
+* ``"binned"`` (real weights): energy bins at one :math:`(\theta, W)`, their width
+  from the range found by annealing and their span out to the bounds of :math:`H`,
+  followed by a multicanonical production run whose samples are reweighted exactly
+  (see :mod:`mcising.wl_binned`).
+
+The levels are laid out by :mod:`mcising.wl_levels`.
 
 The modification factor follows the 1/t schedule of Belardinelli and Pereyra [2]_,
 with :math:`t` counted in trials per known level. Several independent walkers run in
 parallel; the spread between them gives the error bars. Levels that no state can reach
 are never waited for: the flatness criterion runs over the levels found so far, and a
-level found later starts from the current walker's :math:`\log g`. Every table is
+level found later (an energy beyond the annealed range included) starts from the
+current walker's :math:`\log g`. Every table is
 normalised to :math:`\sum g = 2^N`.
 
 References
