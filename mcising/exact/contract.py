@@ -59,6 +59,7 @@ from ..progress import progress_bar
 from ..results import Estimate
 from . import plan_cache
 from ._jets import compile_program, evaluate
+from ._trees import COST_RATE, STEP_SECONDS, network, search, tree_cost
 
 __all__ = ["ContractionPlan", "contract_points", "default_max_memory", "greedy_seconds",
            "plan"]
@@ -68,20 +69,6 @@ logger = logging.getLogger(__name__)
 # Jet components: value, d/da, (1/2) d2/da2, d/db, d/dc.
 _J0, _JA, _JAA, _JB, _JC = range(5)
 _COMPONENTS = 5
-# Cost of a tree, in cotengra's "combo" measure: multiply-adds plus this many per
-# entry written. Nearly every pairwise step sums over a few size-2 indices, so memory
-# traffic rather than arithmetic sets its time; the factor is the measured ratio of
-# the cost of one jet entry written by the fused kernel to one multiply-add in BLAS.
-_WRITE_FACTOR = 64
-# Measured on a 2-core machine (benchmarks/bench_contract.py): combo cost per second
-# of jet contraction on both cores, and Python overhead per pairwise step.
-_COST_RATE = 5.0e9
-_STEP_SECONDS = 2.0e-5
-# Default search budget: cotengra's "rate" stop ends the search once it has lasted
-# longer than the best tree's multiply-adds divided by this rate; the cost of these
-# networks is 10 to 60 times their multiply-adds, so the search lasts about as long
-# as the contraction would.
-_SEARCH_RATE = 1.0e8
 # Peak memory model in float64 entries: five jet components of every live tensor,
 # as much again in buffers kept for reuse, and the transposed operands and output of
 # the largest pairwise product.
@@ -89,17 +76,6 @@ _LIVE_FACTOR = 2 * _COMPONENTS
 _TEMP_FACTOR = 3 * _COMPONENTS
 # Intermediates are rescaled when their largest entry leaves [2^-_RESCALE, 2^_RESCALE].
 _RESCALE = 256
-# Path finders tried by the hyper-optimiser (cotengrust accelerates both greedy ones)
-# and the number of trial trees when the user sets no search time.
-_METHODS = ("random-greedy", "greedy")
-DEFAULT_SEARCH_REPEATS = 64
-# A user-set search time is spent in this many rounds, each a hyper-optimised search
-# refined by subtree reconfiguration; the refinement's gain varies widely between
-# trees, so the best of several refined trees beats one long search.
-_SEARCH_ROUNDS = 4
-# Trees predicted to contract in more than this (seconds) are refined by subtree
-# reconfiguration, which costs about a millisecond per tensor.
-_RECONFIGURE_SECONDS = 0.5
 # Plans predicted to run longer than this are announced in the log.
 _ANNOUNCE_SECONDS = 5.0
 
@@ -119,14 +95,6 @@ def _check_limit(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise InvalidInputError(f"{name} must be a positive number, got {value!r}")
     return float(value)
-
-
-def _network(n_nodes, edges):
-    """Index lists of the tensors (nodes first, then edges) and the index sizes."""
-    sym = ctg.get_symbol
-    inputs = [(sym(k),) for k in range(n_nodes)]
-    inputs += [(sym(int(a)), sym(int(b))) for a, b in zip(*edges[:2])]
-    return inputs, {sym(k): 2 for k in range(n_nodes)}
 
 
 class ContractionPlan:
@@ -201,7 +169,7 @@ class ContractionPlan:
     @property
     def cost(self):
         """Multiply-adds plus 64 per entry written, all slices together."""
-        return 2.0 if self.tree is None else float(_cost(self.tree))
+        return 2.0 if self.tree is None else float(tree_cost(self.tree))
 
     def predicted_seconds(self, n_points=1):
         r"""Predicted wall time of ``n_points`` evaluations (from measured throughput).
@@ -212,8 +180,8 @@ class ContractionPlan:
 
         with :math:`C` the :attr:`cost` and :math:`R` the measured rate.
         """
-        per_point = (self.n_slices * self.n_steps * _STEP_SECONDS
-                     + self.cost / _COST_RATE)
+        per_point = (self.n_slices * self.n_steps * STEP_SECONDS
+                     + self.cost / COST_RATE)
         return n_points * per_point
 
     def summary(self, n_points=1):
@@ -257,51 +225,6 @@ class ContractionPlan:
                 f"n_slices={self.n_slices})")
 
 
-def _cost(tree):
-    return tree.combo_cost(factor=_WRITE_FACTOR)
-
-
-def _search_round(inputs, size_dict, max_time, repeats, seed):
-    """One hyper-optimised search, refined by subtree reconfiguration when slow."""
-    objective = f"combo-{_WRITE_FACTOR}"
-    optimizer = ctg.HyperOptimizer(
-        methods=list(_METHODS), minimize=objective, max_repeats=repeats,
-        max_time=max_time, parallel=False, on_trial_error="raise", reconf_opts=None,
-        slicing_opts=None, slicing_reconf_opts=None, simulated_annealing_opts=None,
-        seed=seed,
-    )
-    tree = optimizer.search(inputs, (), size_dict)
-    if _cost(tree) / _COST_RATE > _RECONFIGURE_SECONDS:
-        tree = tree.subtree_reconfigure(minimize=objective)
-    return tree
-
-
-def _search(inputs, size_dict, search_time):
-    """Hyper-optimised contraction tree without slicing (slicing comes afterwards).
-
-    Trial trees come from cotengra's greedy path finders (accelerated by cotengrust),
-    scored by :func:`_cost`; the best one is refined by subtree reconfiguration when
-    its contraction is predicted to take longer than :data:`_RECONFIGURE_SECONDS`. A
-    user-set ``search_time`` is spent in :data:`_SEARCH_ROUNDS` such rounds.
-    """
-    if search_time is None:
-        # Stop once the search has lasted about as long as the contraction would take.
-        return _search_round(inputs, size_dict, f"rate:{_SEARCH_RATE:g}",
-                             DEFAULT_SEARCH_REPEATS, 0)
-    deadline = time.perf_counter() + search_time
-    best = None
-    for seed in range(_SEARCH_ROUNDS):
-        left = deadline - time.perf_counter()
-        if best is not None and left <= 0:
-            break
-        rounds_left = _SEARCH_ROUNDS - seed
-        tree = _search_round(inputs, size_dict, max(left / rounds_left, 0.1), 10**9,
-                             seed)
-        if best is None or _cost(tree) < _cost(best):
-            best = tree
-    return best
-
-
 def _slice_to(tree, max_memory, n_nodes, n_edges, structure_hash):
     """Slice ``tree`` until its predicted peak memory is within ``max_memory``."""
     def sized(t):
@@ -340,16 +263,16 @@ def greedy_seconds(model):
     """
     import cotengrust
 
-    inputs, size_dict = _network(model.n_nodes, model.edges)
+    inputs, size_dict = network(model.n_nodes, model.edges)
     if len(inputs) == 1:
         return 0.0
     path = cotengrust.optimize_greedy(inputs, (), size_dict)
     tree = ctg.ContractionTree.from_path(inputs, (), size_dict, path=path)
-    cost = _cost(tree)
+    cost = tree_cost(tree)
     log10_cost = math.log10(cost) if cost > 0 else 0.0
     if log10_cost > 300:
         return math.inf
-    return 10.0**log10_cost / _COST_RATE
+    return 10.0**log10_cost / COST_RATE
 
 
 def plan(model, *, search_time=None, max_memory=None, cache=True):
@@ -387,7 +310,7 @@ def plan(model, *, search_time=None, max_memory=None, cache=True):
     search_time = _check_limit("search_time", search_time)
     max_memory = _check_limit("max_memory", max_memory) or default_max_memory()
     key = model.structure_hash
-    inputs, size_dict = _network(model.n_nodes, model.edges)
+    inputs, size_dict = network(model.n_nodes, model.edges)
     cached = None
     if cache:
         record = plan_cache.load_record(key)
@@ -401,9 +324,9 @@ def plan(model, *, search_time=None, max_memory=None, cache=True):
         tree, seconds = None, 0.0
     else:
         start = time.perf_counter()
-        tree = _search(inputs, size_dict, search_time)
+        tree = search(inputs, size_dict, search_time)
         seconds = time.perf_counter() - start
-        if cached is not None and _cost(cached.tree.unslice_all()) < _cost(tree):
+        if cached is not None and tree_cost(cached.tree.unslice_all()) < tree_cost(tree):
             tree = cached.tree.unslice_all()
         tree = _slice_to(tree, max_memory, model.n_nodes, model.n_edges, key)
     result = ContractionPlan(key, model.n_nodes, model.n_edges, tree,
@@ -509,7 +432,7 @@ def contract_points(model, points=None, *, plan=None, search_time=None,
 
     if plan._program is None:
         plan._program = compile_program(
-            plan.tree, _network(model.n_nodes, model.edges)[0], model.n_nodes)
+            plan.tree, network(model.n_nodes, model.edges)[0], model.n_nodes)
     details = {"exact_backend": "contract", "contraction_width": plan.width,
                "log10_flops": round(plan.log10_flops, 4)}
     out = []
