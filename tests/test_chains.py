@@ -128,6 +128,22 @@ def test_kernel_sweep_follows_its_transition_matrix(name, sampler, order):
         assert run.theta_on[c, 0] == pytest.approx(t, abs=1e-12)
 
 
+@pytest.mark.parametrize("order", ["sweep", "random"])
+def test_tracked_totals_stay_exact_over_many_sweeps_and_swaps(order):
+    # Unit weights: updates read neighbour counts that the kernel keeps up to date.
+    model = mcising.load_model("erdos_renyi:30,0.2,seed=4", theta=3.0)
+    run = _Run(model, [0.4, 0.8, 1.2], [1.0, 1.0, 1.0], sampler="glauber", order=order,
+               n_chains=3, init="dispersed", seed=5, reorder=True)
+    for offset in range(0, 300, 100):
+        run.advance(100, sweep_offset=offset, swap_every=1, thin=1)
+    assert run.swap_accepts.sum() > 0
+    for c in range(3):
+        for x in range(3):
+            n_on, q, _ = walker_totals(run.indptr, run.indices, run.data, run.theta,
+                                       run.spins[c, x])
+            assert run.n_on[c, x] == n_on and run.coupling[c, x] == q
+
+
 def _assert_matches_exact(est, exact, *, z=4.0, nodes=False):
     for key in ("mean_energy", "mean_activity", "mean_coupling", "heat_capacity"):
         value, err, truth = getattr(est, key), getattr(est, f"{key}_stderr"), getattr(

@@ -20,7 +20,8 @@ An update of node :math:`i` draws its new value from :math:`P(S_i' = 1 \mid S_i,
 with :math:`h_i = W \sum_j C_{ij} S_j - \theta_i / 2`. For unit weights and a uniform
 threshold the field only depends on the number :math:`m` of active neighbours, and
 the probabilities are tabulated per slot as 64-bit integer thresholds
-``table[slot, S_i, m]``: the update is one random word and one integer comparison.
+``table[slot, S_i, m]``; each walker's counts :math:`m` are kept up to date as nodes
+change, so the update is one count, one random word and one integer comparison.
 Changes of :math:`n = \sum_i S_i`, :math:`q = \sum_{i<j} C_{ij} S_i S_j` and
 :math:`t = \sum_i \theta_i S_i` are accumulated as nodes change, so
 :math:`H = t/2 - W q` is never recomputed from scratch.
@@ -69,23 +70,38 @@ def probability_on(sampler, s_i, h, eps):
     return 0.0 if x >= 0.0 else -np.expm1(x)
 
 
+@njit(cache=True)
+def _active_counts(indptr, indices, spins, active):
+    """Write the number of active neighbours of every node of ``spins`` into ``active``."""
+    for i in range(spins.shape[0]):
+        total = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            total += spins[indices[k]]
+        active[i] = total
+
+
 @njit(cache=True, inline="always")
-def _sweep_table(spins, state, indptr, indices, table, order):
-    """One sweep with tabulated integer thresholds; returns (dn, dm)."""
+def _sweep_table(spins, active, state, indptr, indices, table, order):
+    """One sweep with tabulated integer thresholds; returns (dn, dm).
+
+    ``active`` holds each node's number of active neighbours and is updated when a
+    node changes, so an update reads one count instead of its neighbours' spins.
+    """
     n_nodes = spins.shape[0]
     dn = 0
     dm = 0
     for step in range(n_nodes):
         i = step if order == SYSTEMATIC else below(state, n_nodes)
-        m = 0
-        for k in range(indptr[i], indptr[i + 1]):
-            m += spins[indices[k]]
+        m = active[i]
         s_i = spins[i]
         new = np.int8(next_u64(state) < table[s_i, m])
-        spins[i] = new
-        d = np.int64(new) - np.int64(s_i)
-        dn += d
-        dm += d * m
+        if new != s_i:
+            spins[i] = new
+            d = np.int64(new) - np.int64(s_i)
+            dn += d
+            dm += d * m
+            for k in range(indptr[i], indptr[i + 1]):
+                active[indices[k]] += d
     return dn, dm
 
 
@@ -226,12 +242,17 @@ def run_segment(indptr, indices, data, theta, w, eps, table, use_table, sampler,
     n_batches = node_sum.shape[2]
     for c in prange(n_chains):
         draw = draw_offset
+        # Active-neighbour counts of each walker (tabulated updates only): exact
+        # integers, rebuilt from the spins at every call.
+        active = np.zeros((n_slots if use_table else 0, spins.shape[2]), dtype=np.int32)
+        for x in range(active.shape[0]):
+            _active_counts(indptr, indices, spins[c, x], active[x])
         for sweep in range(sweep_offset, sweep_offset + n_sweeps):
             for p in range(n_slots):
                 x = slot_walker[c, p]
                 if use_table:
-                    dn, dm = _sweep_table(spins[c, x], states[c, x], indptr, indices,
-                                          table[p], order)
+                    dn, dm = _sweep_table(spins[c, x], active[x], states[c, x], indptr,
+                                          indices, table[p], order)
                     n_on[c, x] += dn
                     coupling[c, x] += dm
                     theta_on[c, x] += dn * theta[0]
