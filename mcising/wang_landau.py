@@ -17,13 +17,12 @@ visits every level equally often. Three choices of levels:
 
 The levels are laid out by :mod:`mcising.wl_levels`.
 
-The modification factor follows the 1/t schedule of Belardinelli and Pereyra [2]_,
-with :math:`t` counted in trials per known level. Several independent walkers run in
+The modification factor follows the 1/t schedule of Belardinelli and Pereyra [2]_, with
+:math:`t` counted in trials per known level. Several independent walkers run in
 parallel; the spread between them gives the error bars. Levels that no state can reach
 are never waited for: the flatness criterion runs over the levels found so far, and a
-level found later (an energy beyond the annealed range included) starts from the
-current walker's :math:`\log g`. Every table is
-normalised to :math:`\sum g = 2^N`.
+level found later (an energy beyond the annealed range included) starts from the current
+walker's :math:`\log g`. Every table is normalised to :math:`\sum g = 2^N`.
 
 References
 ----------
