@@ -48,6 +48,7 @@ __all__ = [
     "METROPOLIS",
     "RANDOM_SCAN",
     "SYSTEMATIC",
+    "active_counts",
     "probability_on",
     "run_segment",
 ]
@@ -71,7 +72,7 @@ def probability_on(sampler, s_i, h, eps):
 
 
 @njit(cache=True)
-def _active_counts(indptr, indices, spins, active):
+def active_counts(indptr, indices, spins, active):
     """Write the number of active neighbours of every node of ``spins`` into ``active``."""
     for i in range(spins.shape[0]):
         total = 0
@@ -246,7 +247,7 @@ def run_segment(indptr, indices, data, theta, w, eps, table, use_table, sampler,
         # integers, rebuilt from the spins at every call.
         active = np.zeros((n_slots if use_table else 0, spins.shape[2]), dtype=np.int32)
         for x in range(active.shape[0]):
-            _active_counts(indptr, indices, spins[c, x], active[x])
+            active_counts(indptr, indices, spins[c, x], active[x])
         for sweep in range(sweep_offset, sweep_offset + n_sweeps):
             for p in range(n_slots):
                 x = slot_walker[c, p]

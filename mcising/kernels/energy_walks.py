@@ -13,16 +13,22 @@ from numba import njit, prange
 from .chains import walker_totals
 from .rng import below, uniform
 
-__all__ = ["anneal_extreme", "run_multicanonical", "walk_into"]
+__all__ = ["anneal_extreme", "node_field", "run_multicanonical", "walk_into"]
+
+
+@njit(cache=True, inline="always")
+def node_field(indptr, indices, data, theta_half, w, spins, node):
+    r"""Local field :math:`h_i = W \sum_j C_{ij} S_j - \theta_i / 2` of ``node``."""
+    total = 0.0
+    for p in range(indptr[node], indptr[node + 1]):
+        total += data[p] * spins[indices[p]]
+    return w * total - theta_half[node]
 
 
 @njit(cache=True, inline="always")
 def _flip_delta(indptr, indices, data, theta_half, w, spins, node):
     """Energy change of flipping ``node``: minus its local field (0 to 1), plus (1 to 0)."""
-    field = 0.0
-    for p in range(indptr[node], indptr[node + 1]):
-        field += data[p] * spins[indices[p]]
-    field = w * field - theta_half[node]
+    field = node_field(indptr, indices, data, theta_half, w, spins, node)
     return -field if spins[node] == 0 else field
 
 

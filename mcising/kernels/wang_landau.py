@@ -43,6 +43,8 @@ References
 import numpy as np
 from numba import njit, prange
 
+from .chains import active_counts
+from .energy_walks import node_field
 from .rng import next_u64
 
 __all__ = [
@@ -190,11 +192,9 @@ def _end_segment(cur, g_cur, h_cur, accepted, last_end, seg_end, log_g, hist,
 def _level_steps(indptr, indices, c_n, c_m, spins):
     """Level change of flipping each node: (c_n + c_m * active neighbours) * (1 - 2 S)."""
     step = np.empty(spins.shape[0], dtype=np.int64)
+    active_counts(indptr, indices, spins, step)
     for i in range(spins.shape[0]):
-        active = 0
-        for p in range(indptr[i], indptr[i + 1]):
-            active += spins[indices[p]]
-        step[i] = (c_n + c_m * active) * (1 - 2 * np.int64(spins[i]))
+        step[i] = (c_n + c_m * step[i]) * (1 - 2 * np.int64(spins[i]))
     return step
 
 
@@ -219,10 +219,7 @@ def local_fields(indptr, indices, data, theta_half, w, spins, field):
     """
     for k in range(spins.shape[0]):
         for i in range(spins.shape[1]):
-            total = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                total += data[p] * spins[k, indices[p]]
-            field[k, i] = w * total - theta_half[i]
+            field[k, i] = node_field(indptr, indices, data, theta_half, w, spins[k], i)
 
 
 @njit(cache=True, inline="always")
