@@ -7,7 +7,8 @@ that no walker stops before the budget; the run is continued budget after budget
 
 1. Flips per second on periodic L x L lattices: one walker on one thread, and the
    walkers on all of numba's threads (after a warm-up of 2e6 flips; best of three runs of
-   1e7 sqrt(K) flips). Each table of part 3 also ends with its sustained rate.
+   1e7 sqrt(K) flips), next to flatwalk's single walker (2e5 flips) and the ratio of the
+   all-thread rate to it. Each table of part 3 also ends with its sustained rate.
 2. Against exact enumeration, the joint (n, m) lattice (``levels="nm"``) on 4x4 and 5x5
    periodic lattices: mean |ln g_WL(n, m) - ln g(n, m)| over the cells that hold states
    (a relative error is undefined where g = 1), and the mean relative error of ln g after
@@ -42,9 +43,10 @@ The exact g(E) comes from the Pfaffian solution of the periodic lattice
 (``ising_exact.py`` beside this script), checked against mcising's
 enumeration on 4x4 and 3x5 lattices before use.
 
-Reference figure for pure Python: flatwalk 0.1.0 runs at about 2e5 flips/s with one
-walker. Targets: at least 1e8 flips/s on 2 cores; an error that keeps falling; on the
-16x16 lattice, an entropy error of 1e-4 per node at the entropy peak within 60 s.
+Baseline for pure Python: flatwalk 0.1.0 (``pip install flatwalk==0.1.0``; skipped when
+absent), one walker on the same energy levels, timed in the same process (part 1).
+Targets: at least 1e8 flips/s on 2 cores; an error that keeps falling; on the 16x16
+lattice, an entropy error of 1e-4 per node at the entropy peak within 60 s.
 
 ``--quick`` measures the rates on 16x16 only, the (n, m) lattice on 4x4 and budgets up to
 6.3e7 (8x8) and 1e8 (16x16) flips per walker.
@@ -53,6 +55,7 @@ Usage: python benchmarks/bench_wang_landau.py [--quick] [--walkers 4] [--max-fli
 """
 
 import argparse
+import logging
 import math
 import os
 import shutil
@@ -124,13 +127,50 @@ def entropy_from_log_g(energies, log_g, eps):
 # -- measurements ----------------------------------------------------------------------
 
 
+def flatwalk_rate(size, trials=200_000):
+    """Flips per second of flatwalk's single walker on the same energy levels, or None.
+
+    flatwalk drives a Python walker through callbacks: a proposal flips one node of a
+    copy of the spins and returns the energy H = 2n - m updated from the node's active
+    neighbours, and the order parameter is that energy (one bin per level).
+    """
+    try:
+        import flatwalk
+    except ImportError:
+        return None
+    logging.getLogger("flatwalk").setLevel(logging.WARNING)
+    n = size * size
+    index = np.arange(n).reshape(size, size)
+    neighbours = np.stack([np.roll(index, shift, axis).ravel()
+                           for shift, axis in ((1, 0), (-1, 0), (1, 1), (-1, 1))], 1)
+
+    def propose(state, rng):
+        spins, energy = state
+        node = int(rng.integers(n))
+        active = int(spins[neighbours[node]].sum())
+        flipped = spins.copy()
+        flipped[node] = 1 - spins[node]
+        return (flipped, energy + (2 - active) * (1 - 2 * int(spins[node]))), 0.0
+
+    def energy_of(state):
+        return float(state[1])
+
+    config = flatwalk.WLConfig(bin_scheme=flatwalk.Bin1D(-0.5, n + 0.5, n + 1),
+                               log_level="WARNING")
+    start = time.perf_counter()
+    flatwalk.WLDriver(config).run((np.zeros(n, dtype=np.int8), 0), energy_of, energy_of,
+                                  propose, max_trials=trials,
+                                  rng=np.random.default_rng(1))
+    return trials / (time.perf_counter() - start)
+
+
 def flip_rates(sizes, walkers):
+    threads = numba.config.NUMBA_NUM_THREADS
     print("\n== flips per second (theta=4, W=1, energy levels; all walkers together) ==")
     print(f"{'lattice':>9} {'1 walker, 1 thread':>19} "
-          f"{f'{walkers} walkers, {numba.config.NUMBA_NUM_THREADS} threads':>22} "
-          f"{'vs flatwalk 2e5/s':>18}")
+          f"{f'{walkers} walkers, {threads} threads':>22} {'flatwalk, 1 walker':>19} "
+          f"{'ratio':>7}")
     rates = {}
-    threads = numba.config.NUMBA_NUM_THREADS
     for size in sizes:
         model = mcising.load_model(f"grid_2d:{size},{size},periodic=true", theta=4, w=1)
         row = []
@@ -150,8 +190,13 @@ def flip_rates(sizes, walkers):
             finally:
                 numba.set_num_threads(threads)
         rates[size] = row[1]
-        print(f"{f'{size}x{size}':>9} {row[0]:19.3g} {row[1]:22.3g} {row[1] / 2e5:17.0f}x",
-              flush=True)
+        baseline = flatwalk_rate(size)
+        if baseline is None:
+            print(f"{f'{size}x{size}':>9} {row[0]:19.3g} {row[1]:22.3g} "
+                  f"{'not installed':>19}", flush=True)
+        else:
+            print(f"{f'{size}x{size}':>9} {row[0]:19.3g} {row[1]:22.3g} "
+                  f"{baseline:19.3g} {row[1] / baseline:6.0f}x", flush=True)
     return rates
 
 
